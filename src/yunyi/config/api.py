@@ -1,0 +1,10 @@
+"""Mounts every app's router on the one `/api/v1` API."""
+
+from yunyi.core.api import build_api
+from yunyi.identity.auth import BearerTokenAuth
+
+api = build_api(auth=BearerTokenAuth())
+
+from yunyi.accounts.api import router as accounts_router  # noqa: E402
+
+api.add_router("/", accounts_router)

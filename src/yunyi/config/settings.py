@@ -1,0 +1,205 @@
+"""Django settings: wiring only. Everything a deployment changes comes from `YUNYI_*` variables
+(documented in `deploy/env.example`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from yunyi.config.env import (
+    ENVIRONMENTS,
+    LOCAL_ENVIRONMENTS,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    local_secrets,
+)
+
+SRC_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(env_str("HOME_DIR", str(SRC_DIR.parent.parent))).resolve()
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
+
+YUNYI_ENV = env_str("ENV", "production")
+if YUNYI_ENV not in ENVIRONMENTS:
+    raise RuntimeError(f"YUNYI_ENV must be one of {', '.join(ENVIRONMENTS)}")
+IS_PRODUCTION = YUNYI_ENV == "production"
+IS_DEMO = YUNYI_ENV == "demo"
+
+_local = local_secrets(VAR_DIR) if YUNYI_ENV in LOCAL_ENVIRONMENTS else {}
+
+SECRET_KEY = env_str("SECRET_KEY", _local.get("secret_key", ""))
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if IS_PRODUCTION else ["127.0.0.1", "localhost", "testserver", "[::1]"]
+)
+BASE_URL = env_str("BASE_URL", "" if IS_PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [BASE_URL] if BASE_URL else [])
+
+# Field encryption (AES-GCM) key ring: "kid:base64key,kid:base64key"; the first encrypts, all
+# decrypt, so keys rotate by prepending a new one. The blind-index key makes searchable keyed
+# hashes of identifiers (resident ID numbers) for uniqueness checks.
+FIELD_KEYS = env_str("FIELD_KEYS", _local.get("field_keys", ""))
+BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY", _local.get("blind_index_key", ""))
+
+AUDIT_ENABLED = env_bool("AUDIT_ENABLED", True)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "oauth2_provider",
+    "channels",
+    "ninja",
+    "yunyi.core",
+    "yunyi.privacy",
+    "yunyi.audit",
+    "yunyi.accounts",
+    "yunyi.identity",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "yunyi.core.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "yunyi.config.urls"
+ASGI_APPLICATION = "yunyi.config.asgi.application"
+WSGI_APPLICATION = "yunyi.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'yunyi.sqlite3'}"),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the one writer; IMMEDIATE transactions take the write lock up
+    # front so concurrent writers queue instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [SRC_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = VAR_DIR / "media"
+
+# Request size limits: bodies above these get 413 before any view runs.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 1_048_576)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
+# Security. HSTS and secure cookies apply when the site is served over TLS (behind nginx).
+_TLS = BASE_URL.startswith("https://")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+SECURE_HSTS_SECONDS = 31_536_000 if _TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _TLS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = _TLS
+CSRF_COOKIE_SECURE = _TLS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_SECONDS", 8 * 3600)
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self' http: https:"
+)
+
+# OAuth 2.0 / OpenID Connect provider (django-oauth-toolkit); tuned in yunyi.identity.
+OIDC_PRIVATE_KEY = env_str("OIDC_PRIVATE_KEY", _local.get("oidc_private_key", ""))
+_oidc_key_file = env_str("OIDC_PRIVATE_KEY_FILE")
+if _oidc_key_file:
+    OIDC_PRIVATE_KEY = Path(_oidc_key_file).read_text()
+
+from yunyi.identity.provider_settings import oauth2_provider_settings  # noqa: E402
+
+OAUTH2_PROVIDER = oauth2_provider_settings(oidc_private_key=OIDC_PRIVATE_KEY, base_url=BASE_URL)
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+
+# Where one-time codes (sign-up confirmation) are delivered: "console" prints them (demo).
+ACCOUNTS_CODE_SENDER = env_str("CODE_SENDER", "console" if not IS_PRODUCTION else "")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

@@ -1,0 +1,13 @@
+"""WSGI entry for gunicorn (HTTP only; WebSocket goes to the ASGI workers)."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yunyi.config.settings")
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+application = get_wsgi_application()
+
+from yunyi.config.boot import refuse_unsafe_boot  # noqa: E402
+
+refuse_unsafe_boot()

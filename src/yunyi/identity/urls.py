@@ -1,0 +1,5 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("oauth2_provider.urls", namespace="oauth2_provider")),
+]

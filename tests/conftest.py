@@ -1,0 +1,1 @@
+"""Shared fixtures: factories for users and signed-in API clients."""
