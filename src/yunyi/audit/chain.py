@@ -16,7 +16,9 @@ GENESIS_HASH = "0" * 64
 
 
 def canonical_json(fields: Mapping[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    return json.dumps(
+        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode()
 
 
 def entry_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
@@ -33,11 +35,15 @@ class ChainBreak:
 
 
 def first_break(entries: Iterable[tuple[int, str, str, Mapping[str, Any]]]) -> ChainBreak | None:
-    """Walk `(seq, prev_hash, hash, fields)` in order; return the first entry that does not fit."""
+    """Walk `(seq, prev_hash, hash, fields)` in seq order; return the first entry that does not fit.
+
+    The chain starts at seq 1 from `GENESIS_HASH` and has no gaps, so a removed entry is named by
+    its missing number, a changed one by its hash, and a moved one by its broken link.
+    """
     expected_prev = GENESIS_HASH
-    expected_seq: int | None = None
+    expected_seq = 1
     for seq, prev_hash, stored_hash, fields in entries:
-        if expected_seq is not None and seq != expected_seq:
+        if seq != expected_seq:
             return ChainBreak(expected_seq, f"entry {expected_seq} is missing")
         if prev_hash != expected_prev:
             return ChainBreak(seq, "does not link to the entry before it")

@@ -25,7 +25,9 @@ class AuditContext:
     address: str = ""
 
 
-def audit_context_from_request(request: HttpRequest, *, client_id: str = "", role: str = "") -> AuditContext:
+def audit_context_from_request(
+    request: HttpRequest, *, client_id: str = "", role: str = ""
+) -> AuditContext:
     user = getattr(request, "user", None)
     actor_id = str(user.pk) if user is not None and user.is_authenticated else ""
     return AuditContext(

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "yunyi.audit",
     "yunyi.accounts",
     "yunyi.identity",
+    "yunyi.emr",
 ]
 
 MIDDLEWARE = [
@@ -113,15 +114,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -135,11 +140,14 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/accounts/login/"
+LOGIN_URL = "/o/login/"
 LOGIN_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "zh-hans"
@@ -151,6 +159,11 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+if not IS_PRODUCTION:
+    # WhiteNoise expects the collected-static folder; locally the finders serve the files.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# The built web app (frontend/ → src/yunyi/static/app), served under /static/app/.
+STATICFILES_DIRS = [SRC_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -164,7 +177,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # Security. HSTS and secure cookies apply when the site is served over TLS (behind nginx).
 _TLS = BASE_URL.startswith("https://")
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+)
 SECURE_HSTS_SECONDS = 31_536_000 if _TLS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _TLS
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -203,3 +218,24 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# Accounts (yunyi.accounts): sign-up codes, login throttling, TOTP; thresholds a deployment tunes.
+ACCOUNTS_SIGNUP_CODE_TTL_SECONDS = env_int("SIGNUP_CODE_TTL_SECONDS", 600)
+ACCOUNTS_SIGNUP_CODE_MAX_ATTEMPTS = env_int("SIGNUP_CODE_MAX_ATTEMPTS", 5)
+ACCOUNTS_SIGNUP_RESEND_SECONDS = env_int("SIGNUP_RESEND_SECONDS", 60)
+ACCOUNTS_SIGNUP_CODES_PER_ADDRESS_PER_HOUR = env_int("SIGNUP_CODES_PER_ADDRESS_PER_HOUR", 5)
+ACCOUNTS_SIGNUP_CODES_PER_IP_PER_HOUR = env_int("SIGNUP_CODES_PER_IP_PER_HOUR", 20)
+# Failed sign-ins per account: from the 3rd a wait of 1 s doubling up to 60 s, at the 10th a
+# 15-minute lock; per source address the same with higher counts (shared NATs).
+ACCOUNTS_LOGIN_SLOW_AFTER = env_int("LOGIN_SLOW_AFTER", 3)
+ACCOUNTS_LOGIN_LOCK_AFTER = env_int("LOGIN_LOCK_AFTER", 10)
+ACCOUNTS_LOGIN_ADDRESS_SLOW_AFTER = env_int("LOGIN_ADDRESS_SLOW_AFTER", 10)
+ACCOUNTS_LOGIN_ADDRESS_LOCK_AFTER = env_int("LOGIN_ADDRESS_LOCK_AFTER", 50)
+ACCOUNTS_LOGIN_SLOW_BASE_SECONDS = env_int("LOGIN_SLOW_BASE_SECONDS", 1)
+ACCOUNTS_LOGIN_SLOW_MAX_SECONDS = env_int("LOGIN_SLOW_MAX_SECONDS", 60)
+ACCOUNTS_LOGIN_LOCK_SECONDS = env_int("LOGIN_LOCK_SECONDS", 900)
+ACCOUNTS_LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 3600)
+# django-otp's own per-device throttle is off: accounts.throttling counts TOTP failures together
+# with password failures, per account and address, and answers with a retry time.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_TOTP_ISSUER = "Yunyi"

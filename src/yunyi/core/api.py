@@ -23,8 +23,13 @@ from yunyi.core.errors import ApplicationError, CoreErrorCode, error_body
 logger = logging.getLogger(__name__)
 
 
-def _render(api: NinjaAPI, request: HttpRequest, status: int, body: dict[str, Any],
-            headers: dict[str, str] | None = None) -> HttpResponse:
+def _render(
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    body: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
     response = api.create_response(request, body, status=status)
     for name, value in (headers or {}).items():
         response[name] = value
@@ -33,13 +38,20 @@ def _render(api: NinjaAPI, request: HttpRequest, status: int, body: dict[str, An
 
 def _validation_details(errors: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
         for e in errors
     ]
 
 
-def build_api(*, auth: Callable[..., Any] | Sequence[Callable[..., Any]] | None,
-              throttle: Sequence[BaseThrottle] = ()) -> NinjaAPI:
+def build_api(
+    *,
+    auth: Callable[..., Any] | Sequence[Callable[..., Any]] | None,
+    throttle: Sequence[BaseThrottle] = (),
+) -> NinjaAPI:
     api = NinjaAPI(
         title="Yunyi API",
         version="1",
@@ -55,8 +67,11 @@ def build_api(*, auth: Callable[..., Any] | Sequence[Callable[..., Any]] | None,
 
     @api.exception_handler(ValidationError)
     def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        body = error_body(CoreErrorCode.INVALID_REQUEST, _("The request is not valid."),
-                          _validation_details(exc.errors))
+        body = error_body(
+            CoreErrorCode.INVALID_REQUEST,
+            _("The request is not valid."),
+            _validation_details(exc.errors),
+        )
         return _render(api, request, 422, body)
 
     @api.exception_handler(RequestDataTooBig)
@@ -92,8 +107,9 @@ def build_api(*, auth: Callable[..., Any] | Sequence[Callable[..., Any]] | None,
     @api.exception_handler(Exception)
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         # Only the type is logged: exception text may carry personal data.
-        logger.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path,
-                     exc_info=exc)
+        logger.error(
+            "unhandled %s in %s %s", type(exc).__name__, request.method, request.path, exc_info=exc
+        )
         body = error_body(CoreErrorCode.INTERNAL_ERROR, _("Something went wrong on our side."))
         return _render(api, request, 500, body)
 

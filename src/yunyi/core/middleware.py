@@ -17,5 +17,7 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", self.csp)
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        response.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=(self)")
+        response.setdefault(
+            "Permissions-Policy", "camera=(self), microphone=(self), geolocation=(self)"
+        )
         return response

@@ -1,4 +1,8 @@
-"""django-oauth-toolkit configuration, built from Yunyi settings (imported by config.settings)."""
+"""django-oauth-toolkit configuration, built from Yunyi settings (imported by config.settings).
+
+This module and what it imports must not import django-oauth-toolkit: DOT reads the Django
+settings when it is first imported, and would read them half-built from here.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,51 @@ from typing import Any
 
 from yunyi.identity.scopes import SCOPE_DESCRIPTIONS
 
+ACCESS_TOKEN_SECONDS = 900
+REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
+
 
 def oauth2_provider_settings(*, oidc_private_key: str, base_url: str) -> dict[str, Any]:
     return {
         "OIDC_ENABLED": True,
         "OIDC_RSA_PRIVATE_KEY": oidc_private_key,
         "OIDC_ISS_ENDPOINT": f"{base_url}/o" if base_url else "",
+        "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
         "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
         "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
-        "PKCE_REQUIRED": "yunyi.identity.policy.pkce_required",
-        "SCOPES": SCOPE_DESCRIPTIONS,
+        "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+        "OAUTH2_GRANT_TYPES_SUPPORTED": [
+            "authorization_code",
+            "client_credentials",
+            "refresh_token",
+        ],
+        # Public clients must use PKCE; the validator decides per client (is_pkce_required).
+        "PKCE_REQUIRED": True,
+        "SCOPES": dict(SCOPE_DESCRIPTIONS),
         "DEFAULT_SCOPES": ["openid"],
-        "SCOPES_BACKEND_CLASS": "yunyi.identity.scopes.YunyiScopes",
+        "SCOPES_BACKEND_CLASS": "yunyi.identity.scope_backend.YunyiScopes",
         "OAUTH2_VALIDATOR_CLASS": "yunyi.identity.validators.YunyiOAuth2Validator",
-        "ACCESS_TOKEN_EXPIRE_SECONDS": 900,
-        "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+        "ACCESS_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_SECONDS,
+        "REFRESH_TOKEN_EXPIRE_SECONDS": REFRESH_TOKEN_SECONDS,
         "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
-        "ID_TOKEN_EXPIRE_SECONDS": 900,
+        "ID_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_SECONDS,
+        # Rotation with reuse detection: presenting a rotated-out refresh token revokes every
+        # token of its family (RFC 9700 §4.14.2). No grace period: a retry gets invalid_grant.
         "ROTATE_REFRESH_TOKEN": True,
         "REFRESH_TOKEN_REUSE_PROTECTION": True,
         "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
         "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
         "REQUEST_APPROVAL_PROMPT": "auto",
+        # RFC 9700 (OAuth 2.0 Security BCP) behaviour, enforced rather than warned about:
+        # no implicit or password grants, no "plain" PKCE, no tokens in query strings, the
+        # RFC 9207 `iss` on authorization responses, and tokens stored only as SHA-256.
+        "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+        "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+        "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+        "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+        "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+        "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+        "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+        "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+        "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     }

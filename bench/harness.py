@@ -1,0 +1,261 @@
+"""What every benchmark shares: a keep-alive HTTP load generator, CPU accounting of the server
+processes from /proc, a database for the server under test, and a printed table.
+
+The load generator is plain threads over `http.client`, one persistent connection each, so it runs
+anywhere with no extra tool. It shares the machine's cores with the server, which is why every
+figure also comes as requests per CPU-second of the server processes (and the database server's
+backends on PostgreSQL): that figure compares across machines and load generators.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# One request on a kept-alive connection; returns whether the answer was the expected one.
+Step = Callable[[http.client.HTTPConnection], bool]
+
+
+@dataclass
+class Load:
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+
+    def add(self, other: Load) -> None:
+        self.requests += other.requests
+        self.errors += other.errors
+        self.seconds += other.seconds
+        self.cpu_seconds += other.cpu_seconds
+        self.latencies.extend(other.latencies)
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def per_cpu_second(self) -> float:
+        return self.requests / self.cpu_seconds if self.cpu_seconds else 0.0
+
+    def percentile_ms(self, q: int) -> float:
+        if len(self.latencies) < 2:
+            return 0.0
+        return statistics.quantiles(self.latencies, n=100)[q - 1] * 1000
+
+
+def get(path: str, headers: dict[str, str] | None = None) -> Callable[[int], Step]:
+    """A step factory: every connection GETs `path` and expects 200."""
+
+    def make(_connection_index: int) -> Step:
+        def step(conn: http.client.HTTPConnection) -> bool:
+            conn.request("GET", path, headers=headers or {})
+            response = conn.getresponse()
+            response.read()
+            return response.status == 200
+
+        return step
+
+    return make
+
+
+def drive(
+    *,
+    url: str,
+    make_step: Callable[[int], Step],
+    connections: int,
+    seconds: float,
+    cpu: CpuMeter | None = None,
+) -> Load:
+    """Run `connections` threads, each repeating its step on one kept-alive connection, for
+    `seconds`. Connections the server closes (gunicorn's sync workers close after every response)
+    are reopened by http.client on the next request."""
+    parts = urlsplit(url)
+    start = threading.Barrier(connections + 1)
+    results: list[Load] = []
+    lock = threading.Lock()
+    deadline = 0.0
+
+    def worker(index: int) -> None:
+        step = make_step(index)
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+        mine = Load()
+        start.wait()
+        while (begun := time.perf_counter()) < deadline:
+            try:
+                ok = step(conn)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                ok = False
+            mine.latencies.append(time.perf_counter() - begun)
+            mine.requests += 1
+            mine.errors += 0 if ok else 1
+        conn.close()
+        with lock:
+            results.append(mine)
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    before = cpu.ticks() if cpu else {}
+    began = time.perf_counter()
+    deadline = began + seconds
+    start.wait()
+    for thread in threads:
+        thread.join()
+    total = Load(seconds=time.perf_counter() - began)
+    if cpu:
+        total.cpu_seconds = cpu.seconds_since(before)
+    for result in results:
+        total.requests += result.requests
+        total.errors += result.errors
+        total.latencies.extend(result.latencies)
+    return total
+
+
+def _stat(pid: int) -> tuple[int, int] | None:
+    """(parent pid, utime + stime in clock ticks) from /proc/<pid>/stat (proc(5))."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    # After "pid (comm) ": state ppid ... utime (14th field overall) stime (15th).
+    return int(fields[1]), int(fields[11]) + int(fields[12])
+
+
+def process_tree(root: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (stat := _stat(int(entry))) is not None:
+            parents[int(entry)] = stat[0]
+    tree = {root}
+    grew = True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grew = bool(found)
+    return tree
+
+
+class CpuMeter:
+    """CPU time of the server process tree, plus other processes named by `extra_pids` (the
+    database server's backends serving the benchmark's database)."""
+
+    def __init__(self, root_pid: int, extra_pids: Callable[[], Sequence[int]] = tuple) -> None:
+        self.root_pid = root_pid
+        self.extra_pids = extra_pids
+
+    def ticks(self) -> dict[int, int]:
+        pids = process_tree(self.root_pid) | set(self.extra_pids())
+        return {pid: stat[1] for pid in pids if (stat := _stat(pid)) is not None}
+
+    def seconds_since(self, before: dict[int, int]) -> float:
+        after = self.ticks()
+        return sum(ticks - before.get(pid, 0) for pid, ticks in after.items()) / CLK_TCK
+
+
+@dataclass(frozen=True)
+class BenchDatabase:
+    """Where the server under test keeps its data: None means a fresh SQLite file (the
+    embedded default); otherwise a fresh PostgreSQL database, dropped afterwards."""
+
+    url: str | None
+    name: str
+
+    @property
+    def label(self) -> str:
+        return "PostgreSQL" if self.url else "SQLite"
+
+    def backend_pids(self) -> list[int]:
+        if not self.url:
+            return []
+        with psycopg.connect(_with_database(self.url, "postgres"), autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [self.name],
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+@contextmanager
+def bench_database(label: str) -> Iterator[BenchDatabase]:
+    """A database for one server run: PostgreSQL when `YUNYI_DATABASE_URL` names one."""
+    base = os.environ.get("YUNYI_DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        yield BenchDatabase(url=None, name="sqlite")
+        return
+    name = f"yunyi_bench_{label}_{uuid.uuid4().hex[:8]}"
+    admin = _with_database(base, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield BenchDatabase(url=_with_database(base, name), name=name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(h) for h in header]] + [[_cell(value) for value in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells[1:]:
+        lines.append(
+            "  ".join(
+                value.ljust(w) if i == 0 else value.rjust(w)
+                for i, (value, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
+    return str(value)
+
+
+def load_row(label: str, load: Load) -> list[object]:
+    return [
+        label,
+        round(load.per_second),
+        load.percentile_ms(50),
+        load.percentile_ms(95),
+        load.cpu_seconds,
+        round(load.per_cpu_second),
+        load.requests,
+        load.errors,
+    ]
+
+
+LOAD_HEADER = (
+    "endpoint",
+    "req/s",
+    "p50 ms",
+    "p95 ms",
+    "server CPU s",
+    "req/CPU-s",
+    "requests",
+    "errors",
+)

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+
+import { navItemsForRoles } from '@/app/navigation'
+
+function summary(roles: string[]) {
+  return navItemsForRoles(roles).map((item) => [item.key, item.to ?? item.href ?? null, item.comingSoon])
+}
+
+describe('navigation by role', () => {
+  it('gives a patient home and the coming-soon record and doctor search', () => {
+    expect(summary(['patient'])).toEqual([
+      ['home', '/', false],
+      ['records', null, true],
+      ['find-doctor', null, true],
+    ])
+  })
+
+  it('gives a doctor the workbench, a pharmacist prescription review, an operator rentals', () => {
+    expect(summary(['doctor'])).toEqual([['home', '/', false], ['workbench', null, true]])
+    expect(summary(['pharmacist'])).toEqual([['home', '/', false], ['rx-review', null, true]])
+    expect(summary(['operator'])).toEqual([['home', '/', false], ['rentals', null, true]])
+  })
+
+  it('links an admin to the Django admin site', () => {
+    expect(summary(['admin'])).toEqual([['home', '/', false], ['admin', '/admin/', false]])
+  })
+
+  it('combines roles in a fixed order without duplicates', () => {
+    expect(summary(['admin', 'patient', 'guardian', 'patient']).map(([key]) => key)).toEqual([
+      'home',
+      'records',
+      'find-doctor',
+      'wards',
+      'admin',
+    ])
+  })
+
+  it('never offers a link for a capability that is not built yet', () => {
+    const all = navItemsForRoles(['patient', 'guardian', 'doctor', 'pharmacist', 'operator', 'admin'])
+    for (const item of all) {
+      if (item.comingSoon) expect([item.to, item.href]).toEqual([undefined, undefined])
+      else expect(item.to ?? item.href).toBeTruthy()
+    }
+  })
+
+  it('ignores unknown roles', () => {
+    expect(summary(['superhero'])).toEqual([['home', '/', false]])
+  })
+})

@@ -1,0 +1,46 @@
+/**
+ * The header's navigation for a user's roles. Capabilities that do not exist yet are listed as
+ * "coming soon" (shown disabled, never a dead link).
+ */
+
+export interface NavItem {
+  key: string
+  /** i18n key of the label. */
+  label: string
+  /** In-app route path. */
+  to?: string
+  /** Server page outside the SPA (Django admin). */
+  href?: string
+  comingSoon: boolean
+}
+
+const HOME: NavItem = { key: 'home', label: 'nav.home', to: '/', comingSoon: false }
+
+const BY_ROLE: Record<string, NavItem[]> = {
+  patient: [
+    { key: 'records', label: 'nav.records', comingSoon: true },
+    { key: 'find-doctor', label: 'nav.findDoctor', comingSoon: true },
+  ],
+  guardian: [{ key: 'wards', label: 'nav.wards', to: '/profile#wards', comingSoon: false }],
+  doctor: [{ key: 'workbench', label: 'nav.workbench', comingSoon: true }],
+  pharmacist: [{ key: 'rx-review', label: 'nav.rxReview', comingSoon: true }],
+  operator: [{ key: 'rentals', label: 'nav.rentals', comingSoon: true }],
+  admin: [{ key: 'admin', label: 'nav.admin', href: '/admin/', comingSoon: false }],
+}
+
+const ROLE_ORDER = ['patient', 'guardian', 'doctor', 'pharmacist', 'operator', 'admin']
+
+export function navItemsForRoles(roles: readonly string[]): NavItem[] {
+  const items = [HOME]
+  const seen = new Set([HOME.key])
+  for (const role of ROLE_ORDER) {
+    if (!roles.includes(role)) continue
+    for (const item of BY_ROLE[role] ?? []) {
+      if (!seen.has(item.key)) {
+        seen.add(item.key)
+        items.push(item)
+      }
+    }
+  }
+  return items
+}

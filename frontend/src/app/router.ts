@@ -1,0 +1,77 @@
+/**
+ * Routes of the app. Tokens live in memory only, so after a reload a tab that was signed in goes
+ * back through /o/authorize (silent while the server session lasts), as does any page that needs
+ * an account.
+ */
+import type { Pinia } from 'pinia'
+import { createRouter, createWebHistory, type Router, type RouterHistory } from 'vue-router'
+
+import { wasSignedIn } from '@/features/auth/pending'
+import { useAuthStore } from '@/features/auth/store'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** i18n key of the document title. */
+    title?: string
+    requiresAuth?: boolean
+    /** The OAuth callback completes sign-in itself and must never start one. */
+    signInFlow?: boolean
+  }
+}
+
+export const routes = [
+  { path: '/', name: 'home', component: () => import('@/pages/HomePage.vue'), meta: { title: 'nav.home' } },
+  {
+    path: '/signin',
+    name: 'signin',
+    component: () => import('@/pages/SignInPage.vue'),
+    meta: { title: 'signin.title' },
+  },
+  {
+    path: '/auth/callback',
+    name: 'auth-callback',
+    component: () => import('@/pages/AuthCallbackPage.vue'),
+    meta: { title: 'callback.title', signInFlow: true },
+  },
+  {
+    path: '/register',
+    name: 'register',
+    component: () => import('@/pages/RegisterPage.vue'),
+    meta: { title: 'register.title' },
+  },
+  {
+    path: '/profile',
+    name: 'profile',
+    component: () => import('@/pages/ProfilePage.vue'),
+    meta: { title: 'profile.title', requiresAuth: true },
+  },
+  {
+    path: '/:pathMatch(.*)*',
+    name: 'not-found',
+    component: () => import('@/pages/NotFoundPage.vue'),
+    meta: { title: 'notFound.title' },
+  },
+]
+
+export function createAppRouter(pinia: Pinia, history: RouterHistory = createWebHistory()): Router {
+  const router = createRouter({
+    history,
+    routes,
+    scrollBehavior(to) {
+      return to.hash ? { el: to.hash, top: 72 } : { top: 0 }
+    },
+  })
+
+  router.beforeEach(async (to) => {
+    if (to.meta.signInFlow) return true
+    const auth = useAuthStore(pinia)
+    if (auth.isAuthenticated) return true
+    if (to.meta.requiresAuth || wasSignedIn()) {
+      await auth.beginSignIn(to.fullPath)
+      return false
+    }
+    return true
+  })
+
+  return router
+}

@@ -1,0 +1,8 @@
+/** The first-party public client and the provider's endpoints (same origin as the app). */
+export const CLIENT_ID = 'yunyi-web'
+export const SCOPE = 'openid profile fhirUser offline_access'
+export const AUTHORIZE_PATH = '/o/authorize/'
+export const TOKEN_PATH = '/o/token/'
+export const REVOKE_PATH = '/o/revoke_token/'
+export const LOGOUT_PATH = '/o/logout/'
+export const CALLBACK_PATH = '/auth/callback'

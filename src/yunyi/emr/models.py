@@ -1,0 +1,183 @@
+"""FHIR resources as JSON documents, their version history, and search index rows.
+
+`CurrentResource` holds the newest version of each resource (a tombstone once deleted);
+`ResourceVersion` keeps every version whole. The index tables hold the extracted search values of
+current, non-deleted versions only, one table per parameter type, each with two composite indexes:
+``(resource_type, param, value…)`` to find resources by value, and ``(resource, param, value…)`` to
+test or sort a given resource by value (the probe side of a semi-join and the sort subquery).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+KEY = 255  # bounded index keys: see yunyi.emr.search.text.MAX_KEY
+# Index columns use NULL for "the element has no such part" (a coding without a system, a
+# conditional reference without an id): FHIR's `|code` asks for exactly that, and an empty string
+# is a (bad but possible) value of its own. Hence the DJ001 exemptions below.
+
+
+class CurrentResource(models.Model):
+    resource_type = models.CharField(max_length=64)
+    fhir_id = models.CharField(max_length=64)
+    version_id = models.PositiveIntegerField()
+    last_updated = models.DateTimeField()
+    deleted = models.BooleanField(default=False)
+    document = models.JSONField(null=True)  # the whole resource with id and meta; null when deleted
+    # Which index tables hold rows of this resource (bit i: emr.store.indexing.INDEX_TABLES[i]), so
+    # an update clears only those tables instead of issuing a DELETE on all seven.
+    indexed_tables = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource_type", "fhir_id"], name="emr_resource_unique_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["resource_type", "last_updated"], name="emr_resource_updated")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_type}/{self.fhir_id}/_history/{self.version_id}"
+
+
+class VersionMethod(models.TextChoices):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class ResourceVersion(models.Model):
+    """One version, never changed once written. Type and id are repeated so type- and
+    system-level history read this table alone."""
+
+    resource = models.ForeignKey(
+        CurrentResource, on_delete=models.CASCADE, related_name="versions", db_index=False
+    )
+    resource_type = models.CharField(max_length=64)
+    fhir_id = models.CharField(max_length=64)
+    version_id = models.PositiveIntegerField()
+    last_updated = models.DateTimeField()
+    method = models.CharField(max_length=6, choices=VersionMethod.choices)
+    document = models.JSONField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "version_id"], name="emr_version_unique")
+        ]
+        indexes = [
+            models.Index(fields=["resource_type", "last_updated"], name="emr_version_type_updated"),
+            models.Index(fields=["last_updated"], name="emr_version_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_type}/{self.fhir_id}/_history/{self.version_id}"
+
+
+class SearchIndexRow(models.Model):
+    resource = models.ForeignKey(
+        CurrentResource, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    resource_type = models.CharField(max_length=64)
+    param = models.CharField(max_length=64)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.resource_type}.{self.param} of #{self.resource_id}"
+
+
+class TokenIndex(SearchIndexRow):
+    system = models.CharField(max_length=KEY, null=True)  # noqa: DJ001
+    code = models.CharField(max_length=KEY, null=True)  # noqa: DJ001
+    text = models.CharField(max_length=KEY, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["resource_type", "param", "code", "system"], name="emr_token_value"
+            ),
+            models.Index(fields=["resource", "param", "code"], name="emr_token_resource"),
+        ]
+
+
+class StringIndex(SearchIndexRow):
+    normalized = models.CharField(max_length=KEY)
+    exact = models.CharField(max_length=KEY)
+
+    class Meta:
+        indexes = [
+            # varchar_pattern_ops lets PostgreSQL answer prefix LIKE from the index under any
+            # collation; other databases ignore the operator class.
+            models.Index(
+                fields=["resource_type", "param", "normalized"],
+                name="emr_string_value",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "varchar_pattern_ops"],
+            ),
+            models.Index(fields=["resource", "param", "normalized"], name="emr_string_resource"),
+        ]
+
+
+class DateIndex(SearchIndexRow):
+    low = models.DateTimeField()  # inclusive
+    high = models.DateTimeField()  # exclusive
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["resource_type", "param", "low"], name="emr_date_low"),
+            models.Index(fields=["resource_type", "param", "high"], name="emr_date_high"),
+            models.Index(fields=["resource", "param", "low", "high"], name="emr_date_resource"),
+        ]
+
+
+class ReferenceIndex(SearchIndexRow):
+    target_type = models.CharField(max_length=64, null=True)  # noqa: DJ001
+    target_id = models.CharField(max_length=64, null=True)  # noqa: DJ001
+    url = models.CharField(max_length=KEY, null=True)  # noqa: DJ001
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["resource_type", "param", "target_id", "target_type"], name="emr_ref_target"
+            ),
+            models.Index(fields=["target_id", "target_type"], name="emr_ref_compartment"),
+            models.Index(fields=["resource_type", "param", "url"], name="emr_ref_url"),
+            models.Index(fields=["resource", "param", "target_id"], name="emr_ref_resource"),
+        ]
+
+
+class QuantityIndex(SearchIndexRow):
+    value = models.FloatField()
+    system = models.CharField(max_length=KEY, null=True)  # noqa: DJ001
+    code = models.CharField(max_length=KEY, null=True)  # noqa: DJ001
+    unit = models.CharField(max_length=KEY, null=True)  # noqa: DJ001
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["resource_type", "param", "code", "value"], name="emr_quantity_value"
+            ),
+            models.Index(fields=["resource", "param", "value"], name="emr_quantity_resource"),
+        ]
+
+
+class UriIndex(SearchIndexRow):
+    uri = models.CharField(max_length=KEY)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["resource_type", "param", "uri"], name="emr_uri_value"),
+            models.Index(fields=["resource", "param", "uri"], name="emr_uri_resource"),
+        ]
+
+
+class NumberIndex(SearchIndexRow):
+    value = models.FloatField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["resource_type", "param", "value"], name="emr_number_value"),
+            models.Index(fields=["resource", "param", "value"], name="emr_number_resource"),
+        ]

@@ -1,0 +1,2 @@
+"""FHIR search: parameter declarations, value extraction and query parsing (pure Python, no
+Django)."""

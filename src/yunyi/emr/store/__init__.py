@@ -1,0 +1,1 @@
+"""The FHIR resource store: a small interface (`protocol.ResourceStore`) and its adapters."""

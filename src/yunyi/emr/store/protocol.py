@@ -1,0 +1,125 @@
+"""The store interface the medical record is written against, so another document database
+(MongoDB, ...) can be added as an adapter beside the Django ORM one.
+
+Every write validates the resource, keeps the new version whole in history and refreshes its search
+index rows in the same transaction. Version ids are the decimal strings FHIR uses
+(``meta.versionId``, ETag ``W/"3"``). Failures are `ApplicationError`s with `EmrErrorCode`s:
+invalid resource 400, not found 404, deleted 410, id conflict 409, version conflict 412.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from yunyi.emr.search.plan import SearchPlan
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResource:
+    resource_type: str
+    id: str
+    version_id: str
+    last_updated: datetime
+    method: str  # "create", "update" or "delete": how this version came to be
+    resource: dict[str, Any] | None  # None for a deletion tombstone
+
+    @property
+    def deleted(self) -> bool:
+        return self.resource is None
+
+    @property
+    def reference(self) -> str:
+        return f"{self.resource_type}/{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    """Create with a server-assigned id (any id in the body is replaced, FHIR R4 §3.1.0.7).
+    `full_url` (``urn:uuid:…``) lets other operations of the same write refer to it."""
+
+    resource: dict[str, Any]
+    full_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """Update by the body's id, creating it if absent (update-as-create); with `expected_version`
+    only if that is still the current version."""
+
+    resource: dict[str, Any]
+    expected_version: str | None = None
+    full_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    resource_type: str
+    id: str
+    expected_version: str | None = None
+
+
+WriteOperation = Create | Update | Delete
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    resources: list[StoredResource]  # the matches of this page, in order
+    included: list[StoredResource] = field(default_factory=list)  # _include / _revinclude
+    total: int | None = None  # None when `_total=none` was asked
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    versions: list[StoredResource]  # newest first
+    total: int | None = None
+    next_cursor: str | None = None
+
+
+class ResourceStore(Protocol):
+    def create(self, resource: dict[str, Any]) -> StoredResource: ...
+
+    def update(
+        self, resource: dict[str, Any], *, expected_version: str | None = None
+    ) -> StoredResource: ...
+
+    def delete(
+        self, resource_type: str, resource_id: str, *, expected_version: str | None = None
+    ) -> StoredResource | None:
+        """The tombstone version; None when there was nothing to delete (deleting is idempotent)."""
+        ...
+
+    def read(self, resource_type: str, resource_id: str) -> StoredResource: ...
+
+    def vread(self, resource_type: str, resource_id: str, version_id: str) -> StoredResource: ...
+
+    def history(
+        self,
+        *,
+        resource_type: str | None = None,
+        resource_id: str | None = None,
+        since: datetime | None = None,
+        count: int = 50,
+        cursor: str | None = None,
+    ) -> HistoryPage:
+        """Instance history (type and id), type history (type) or system history (neither)."""
+        ...
+
+    def search(
+        self, plan: SearchPlan, *, cursor: str | None = None, default_count: int = 50
+    ) -> SearchPage: ...
+
+    def write_all(self, operations: Sequence[WriteOperation]) -> list[StoredResource | None]:
+        """All-or-nothing: every operation succeeds or none is written. References to the
+        ``urn:uuid:`` full URLs of Create/Update operations are rewritten to the assigned
+        ``Type/id``. One result per operation, None for a delete of nothing."""
+        ...
+
+    def atomic(self) -> AbstractContextManager[Any]:
+        """A transaction spanning several store calls (and the audit rows written with them)."""
+        ...

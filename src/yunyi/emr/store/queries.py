@@ -1,0 +1,196 @@
+"""Executing a `SearchPlan`: criteria, multi-key sort with keyset paging, totals, includes."""
+
+from __future__ import annotations
+
+import operator
+from datetime import UTC, datetime
+from functools import reduce
+from typing import Any
+
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import OrderBy
+from django.utils.translation import gettext as _
+
+from yunyi.core.errors import ApplicationError
+from yunyi.emr.errors import EmrErrorCode
+from yunyi.emr.models import CurrentResource, ReferenceIndex
+from yunyi.emr.search.declarations import ParamType
+from yunyi.emr.search.plan import Include, SearchPlan, SortKey, TotalMode
+from yunyi.emr.store.cursor import Cursor, CursorError, decode_cursor, encode_cursor
+from yunyi.emr.store.protocol import SearchPage, StoredResource
+from yunyi.emr.store.sql import INDEX_MODELS, NOTHING, SORT_FIELDS, criterion_q
+
+ROW_FIELDS = ("pk", "resource_type", "fhir_id", "version_id", "last_updated", "document")
+
+
+def stored(row: tuple[Any, ...]) -> StoredResource:
+    _pk, resource_type, fhir_id, version_id, last_updated, document = row[:6]
+    method = "create" if version_id == 1 else "update"
+    return StoredResource(resource_type, fhir_id, str(version_id), last_updated, method, document)
+
+
+def _sort_expression(resource_type: str, key: SortKey) -> Any:
+    param = key.param
+    if param.column is not None:
+        return F(param.column)
+    field = SORT_FIELDS[param.type]
+    model = INDEX_MODELS[param.type]
+    # Ascending sorts by a resource's smallest value, descending by its largest.
+    values = model._default_manager.filter(resource=OuterRef("pk"), param=param.name).exclude(
+        **{f"{field}__isnull": True}
+    )
+    return Subquery(values.order_by(f"-{field}" if key.descending else field).values(field)[:1])
+
+
+def _key_kind(key: SortKey) -> type:
+    if key.param.type is ParamType.DATE:
+        return datetime
+    if key.param.type in (ParamType.NUMBER, ParamType.QUANTITY):
+        return float
+    return str
+
+
+def _check_keys(keys: tuple[Any, ...], sort: tuple[SortKey, ...]) -> None:
+    for value, key in zip(keys, sort, strict=True):
+        if value is None:
+            continue
+        kind = _key_kind(key)
+        if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+            continue
+        if not isinstance(value, kind) or (isinstance(value, datetime) and value.tzinfo is None):
+            raise CursorError("cursor value of the wrong type")
+
+
+def _beyond(name: str, descending: bool, value: Any, forward: bool) -> Q:
+    """Rows strictly past `value` on one key, in the page direction. Missing values sort last."""
+    if value is None:
+        return NOTHING if forward else Q(**{f"{name}__isnull": False})
+    later = "lt" if descending else "gt"
+    earlier = "gt" if descending else "lt"
+    if forward:
+        return Q(**{f"{name}__{later}": value}) | Q(**{f"{name}__isnull": True})
+    return Q(**{f"{name}__{earlier}": value})
+
+
+def _equal(name: str, value: Any) -> Q:
+    return Q(**{f"{name}__isnull": True}) if value is None else Q(**{name: value})
+
+
+def _keyset(names: list[str], sort: tuple[SortKey, ...], cursor: Cursor) -> Q:
+    alternatives: list[Q] = []
+    prefix = Q()
+    for name, key, value in zip(names, sort, cursor.keys, strict=True):
+        alternatives.append(prefix & _beyond(name, key.descending, value, cursor.forward))
+        prefix &= _equal(name, value)
+    alternatives.append(
+        prefix & Q(pk__gt=cursor.row) if cursor.forward else prefix & Q(pk__lt=cursor.row)
+    )
+    return reduce(operator.or_, alternatives)
+
+
+def matching(plan: SearchPlan, *, now: datetime) -> QuerySet[CurrentResource]:
+    query = CurrentResource.objects.filter(resource_type=plan.resource_type, deleted=False)
+    for criterion in plan.criteria:
+        query = query.filter(criterion_q(plan.resource_type, criterion, now=now))
+    return query
+
+
+def _cursor_for(row: tuple[Any, ...], count: int, forward: bool) -> str:
+    return encode_cursor(Cursor(tuple(row[6 : 6 + count]), int(row[0]), forward))
+
+
+def run_search(plan: SearchPlan, *, cursor_text: str | None, default_count: int) -> SearchPage:
+    now = datetime.now(UTC)
+    base = matching(plan, now=now)
+    total = None if plan.total is TotalMode.NONE else base.count()
+    count = plan.count if plan.count is not None else default_count
+    if plan.summary_count or count == 0:
+        return SearchPage(resources=[], total=total if total is not None else base.count())
+    names = [f"sort_{i}" for i in range(len(plan.sort))]
+    query = base.annotate(
+        **{
+            n: _sort_expression(plan.resource_type, k)
+            for n, k in zip(names, plan.sort, strict=True)
+        }
+    )
+    cursor: Cursor | None = None
+    if cursor_text:
+        try:
+            cursor = decode_cursor(cursor_text, key_count=len(plan.sort))
+            _check_keys(cursor.keys, plan.sort)
+        except CursorError as error:
+            raise ApplicationError(
+                EmrErrorCode.INVALID_CURSOR, _("The paging link is not valid."), status=400
+            ) from error
+        query = query.filter(_keyset(names, plan.sort, cursor))
+    forward = cursor is None or cursor.forward
+    ordering = [
+        OrderBy(
+            F(n),
+            descending=k.descending != (not forward),
+            nulls_last=True if forward else None,
+            nulls_first=None if forward else True,
+        )
+        for n, k in zip(names, plan.sort, strict=True)
+    ]
+    ordering.append(OrderBy(F("pk"), descending=not forward))
+    rows = list(query.order_by(*ordering).values_list(*ROW_FIELDS, *names)[: count + 1])
+    more = len(rows) > count
+    rows = rows[:count]
+    if not forward:
+        rows.reverse()
+    next_cursor = previous_cursor = None
+    if rows:
+        if (more and forward) or not forward:
+            next_cursor = _cursor_for(rows[-1], len(names), True)
+        if cursor is not None and (forward or more):
+            previous_cursor = _cursor_for(rows[0], len(names), False)
+    resources = [stored(row) for row in rows]
+    included = _included(plan, [row[0] for row in rows], resources)
+    return SearchPage(resources, included, total, next_cursor, previous_cursor)
+
+
+def _included(
+    plan: SearchPlan, pks: list[int], matches: list[StoredResource]
+) -> list[StoredResource]:
+    if not pks or not (plan.includes or plan.revincludes):
+        return []
+    seen = {(r.resource_type, r.id) for r in matches}
+    conditions: list[Q] = []
+    for include in plan.includes:
+        conditions.append(_include_targets(include, pks))
+    for include in plan.revincludes:
+        sources = ReferenceIndex.objects.filter(
+            resource_type=include.source_type,
+            param=include.param.name,
+            target_type=plan.resource_type,
+            target_id__in=[r.id for r in matches],
+        ).values("resource_id")
+        conditions.append(Q(pk__in=sources))
+    rows = CurrentResource.objects.filter(
+        reduce(operator.or_, conditions), deleted=False
+    ).values_list(*ROW_FIELDS)
+    included: list[StoredResource] = []
+    for row in rows.order_by("pk"):
+        found = stored(row)
+        if (found.resource_type, found.id) not in seen:
+            seen.add((found.resource_type, found.id))
+            included.append(found)
+    return included
+
+
+def _include_targets(include: Include, pks: list[int]) -> Q:
+    references = ReferenceIndex.objects.filter(
+        resource_id__in=pks, param=include.param.name, target_id__isnull=False
+    ).values_list("target_type", "target_id")
+    if include.target_type is not None:
+        references = references.filter(target_type=include.target_type)
+    by_type: dict[str, set[str]] = {}
+    for target_type, target_id in references:
+        if target_type is not None and target_id is not None:
+            by_type.setdefault(target_type, set()).add(target_id)
+    return reduce(
+        operator.or_,
+        (Q(resource_type=t, fhir_id__in=sorted(ids)) for t, ids in by_type.items()),
+        NOTHING,
+    )

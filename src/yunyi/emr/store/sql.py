@@ -1,0 +1,238 @@
+"""Search criteria as SQL over the index tables (FHIR R4 §3.1.1.4-5 semantics).
+
+Each criterion becomes ``pk IN (SELECT resource_id FROM <index> WHERE resource_type=… AND
+param=… AND <value>)``: PostgreSQL and SQLite both plan these as semi-joins driven by the most
+selective index, and no document is ever read to decide a match. Values are always bound
+parameters, never SQL text.
+"""
+
+from __future__ import annotations
+
+import operator
+from datetime import datetime
+from decimal import Decimal
+from functools import reduce
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model, Q, QuerySet
+
+from yunyi.emr.models import (
+    CurrentResource,
+    DateIndex,
+    NumberIndex,
+    QuantityIndex,
+    ReferenceIndex,
+    StringIndex,
+    TokenIndex,
+    UriIndex,
+)
+from yunyi.emr.search.declarations import ParamType, SearchParameter
+from yunyi.emr.search.plan import (
+    Criterion,
+    DateValue,
+    Modifier,
+    NumberValue,
+    Prefix,
+    QuantityValue,
+    ReferenceValue,
+    StringValue,
+    TextValue,
+    TokenValue,
+    UriValue,
+    Value,
+    approximate_range,
+)
+from yunyi.emr.search.text import normalize_text
+
+INDEX_MODELS: dict[ParamType, type[Model]] = {
+    ParamType.TOKEN: TokenIndex,
+    ParamType.STRING: StringIndex,
+    ParamType.DATE: DateIndex,
+    ParamType.REFERENCE: ReferenceIndex,
+    ParamType.QUANTITY: QuantityIndex,
+    ParamType.URI: UriIndex,
+    ParamType.NUMBER: NumberIndex,
+}
+# The value a resource sorts by, per parameter type (FHIR leaves the choice to the server; for
+# dates the start of the range).
+SORT_FIELDS: dict[ParamType, str] = {
+    ParamType.TOKEN: "code",
+    ParamType.STRING: "normalized",
+    ParamType.DATE: "low",
+    ParamType.REFERENCE: "target_id",
+    ParamType.QUANTITY: "value",
+    ParamType.URI: "uri",
+    ParamType.NUMBER: "value",
+}
+NOTHING = Q(pk__in=[])
+
+
+def _any(conditions: list[Q]) -> Q:
+    return reduce(operator.or_, conditions) if conditions else NOTHING
+
+
+def range_q(prefix: Prefix, low: datetime, high: datetime, *, lo: str, hi: str, now: datetime) -> Q:
+    """Target range [lo, hi) against search range [low, high) (FHIR R4 §3.1.1.4.1.1 table)."""
+    contained = Q(**{f"{lo}__gte": low, f"{hi}__lte": high})
+    match prefix:
+        case Prefix.EQ:
+            return contained
+        case Prefix.NE:
+            return ~contained
+        case Prefix.GT:
+            return Q(**{f"{hi}__gt": high})
+        case Prefix.LT:
+            return Q(**{f"{lo}__lt": low})
+        case Prefix.GE:
+            return Q(**{f"{hi}__gt": high}) | contained
+        case Prefix.LE:
+            return Q(**{f"{lo}__lt": low}) | contained
+        case Prefix.SA:
+            return Q(**{f"{lo}__gte": high})
+        case Prefix.EB:
+            return Q(**{f"{hi}__lte": low})
+        case Prefix.AP:
+            wide_low, wide_high = approximate_range(low, high, now=now)
+            return Q(**{f"{lo}__lt": wide_high, f"{hi}__gt": wide_low})
+    raise AssertionError(prefix)
+
+
+def point_q(prefix: Prefix, low: datetime, high: datetime, *, field: str, now: datetime) -> Q:
+    """`range_q` for an instant column (a point p standing for [p, p+ε))."""
+    match prefix:
+        case Prefix.EQ:
+            return Q(**{f"{field}__gte": low, f"{field}__lt": high})
+        case Prefix.NE:
+            return ~Q(**{f"{field}__gte": low, f"{field}__lt": high})
+        case Prefix.GT | Prefix.SA:
+            return Q(**{f"{field}__gte": high})
+        case Prefix.LT | Prefix.EB:
+            return Q(**{f"{field}__lt": low})
+        case Prefix.GE:
+            return Q(**{f"{field}__gte": low})
+        case Prefix.LE:
+            return Q(**{f"{field}__lt": high})
+        case Prefix.AP:
+            wide_low, wide_high = approximate_range(low, high, now=now)
+            return Q(**{f"{field}__gte": wide_low, f"{field}__lt": wide_high})
+    raise AssertionError(prefix)
+
+
+def number_q(value: NumberValue, *, field: str) -> Q:
+    """FHIR R4 §3.1.1.5.1: eq/ne honour the implicit precision of the given number."""
+    exact = float(value.value)
+    match value.prefix:
+        case Prefix.EQ:
+            return Q(**{f"{field}__gte": float(value.low), f"{field}__lt": float(value.high)})
+        case Prefix.NE:
+            return ~Q(**{f"{field}__gte": float(value.low), f"{field}__lt": float(value.high)})
+        case Prefix.GT | Prefix.SA:
+            return Q(**{f"{field}__gt": exact})
+        case Prefix.LT | Prefix.EB:
+            return Q(**{f"{field}__lt": exact})
+        case Prefix.GE:
+            return Q(**{f"{field}__gte": exact})
+        case Prefix.LE:
+            return Q(**{f"{field}__lte": exact})
+        case Prefix.AP:
+            margin = float(abs(value.value) * Decimal("0.1"))
+            return Q(**{f"{field}__gte": exact - margin, f"{field}__lte": exact + margin})
+    raise AssertionError(value.prefix)
+
+
+def _prefix_q(field: str, prefix: str) -> Q:
+    condition = Q(**{f"{field}__startswith": prefix})
+    if connection.vendor == "sqlite" and prefix:
+        # SQLite's BINARY order makes [prefix, prefix+U+10FFFF) exactly the prefix range; the
+        # bound lets it seek the index instead of scanning the parameter's rows for LIKE.
+        condition &= Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
+    return condition
+
+
+def _value_q(param: SearchParameter, modifier: Modifier | None, value: Value, now: datetime) -> Q:
+    if isinstance(value, TokenValue):
+        condition = Q()
+        if value.system_given:
+            condition &= Q(system__isnull=True) if value.system is None else Q(system=value.system)
+        if value.code is not None:
+            condition &= Q(code=value.code)
+        return condition
+    if isinstance(value, TextValue):
+        return _prefix_q("text", value.text)
+    if isinstance(value, StringValue):
+        if modifier is Modifier.EXACT:
+            return Q(exact=value.text[:255])
+        if modifier is Modifier.CONTAINS:
+            return Q(normalized__contains=normalize_text(value.text))
+        return _prefix_q("normalized", normalize_text(value.text))
+    if isinstance(value, DateValue):
+        return range_q(value.prefix, value.low, value.high, lo="low", hi="high", now=now)
+    if isinstance(value, NumberValue):
+        return number_q(value, field="value")
+    if isinstance(value, QuantityValue):
+        condition = number_q(value.number, field="value")
+        if value.code is not None:
+            condition &= (
+                Q(code=value.code) | Q(unit=value.code)
+                if value.system is None
+                else Q(code=value.code)
+            )
+        if value.system is not None:
+            condition &= Q(system=value.system)
+        return condition
+    if isinstance(value, ReferenceValue):
+        if value.url is not None and value.target_id is None:
+            return Q(url=value.url)
+        condition = Q(target_id=value.target_id)
+        if value.target_type is not None:
+            condition &= Q(target_type=value.target_type)
+        return condition
+    if isinstance(value, UriValue):
+        return _prefix_q("uri", value.uri) if modifier is Modifier.BELOW else Q(uri=value.uri)
+    raise AssertionError(value)
+
+
+def _column_q(criterion: Criterion, now: datetime) -> Q:
+    param = criterion.param
+    column = param.column or ""
+    if criterion.modifier is Modifier.MISSING:
+        return Q() if not criterion.missing else NOTHING
+    if param.type is ParamType.DATE:
+        return _any(
+            [
+                point_q(v.prefix, v.low, v.high, field=column, now=now)
+                for v in criterion.values
+                if isinstance(v, DateValue)
+            ]
+        )
+    ids = [v.code for v in criterion.values if isinstance(v, TokenValue) and v.code is not None]
+    condition = Q(**{f"{column}__in": ids})
+    return ~condition if criterion.modifier is Modifier.NOT else condition
+
+
+def criterion_q(resource_type: str, criterion: Criterion, *, now: datetime) -> Q:
+    """The condition on `CurrentResource` rows that `criterion` asks for."""
+    param = criterion.param
+    if param.column is not None:
+        return _column_q(criterion, now)
+    model = INDEX_MODELS[param.type]
+    rows: QuerySet[Any] = model._default_manager.filter(
+        resource_type=resource_type, param=param.name
+    )
+    if criterion.modifier is Modifier.MISSING:
+        present = Q(pk__in=rows.values("resource_id"))
+        return ~present if criterion.missing else present
+    if criterion.chain is not None and criterion.target_type is not None:
+        targets = CurrentResource.objects.filter(
+            criterion_q(criterion.target_type, criterion.chain, now=now),
+            resource_type=criterion.target_type,
+            deleted=False,
+        )
+        rows = rows.filter(
+            target_type=criterion.target_type, target_id__in=targets.values("fhir_id")
+        )
+        return Q(pk__in=rows.values("resource_id"))
+    matches = _any([_value_q(param, criterion.modifier, value, now) for value in criterion.values])
+    selected = Q(pk__in=rows.filter(matches).values("resource_id"))
+    return ~selected if criterion.modifier is Modifier.NOT else selected

@@ -1,0 +1,288 @@
+"""All-or-nothing writes of resource versions with their history and index rows (Django ORM).
+
+Order of work: resolve ``urn:uuid:`` references and assign ids, validate everything, then in one
+transaction lock the existing rows, check expected versions, and write current rows, versions and
+index rows in bulk. Any failure leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from yunyi.core.errors import ApplicationError
+from yunyi.emr.errors import EmrErrorCode
+from yunyi.emr.models import CurrentResource, ResourceVersion, VersionMethod
+from yunyi.emr.search.dates import format_instant
+from yunyi.emr.search.extract import IndexRows, extract_index_rows
+from yunyi.emr.store.indexing import clear_index_rows, table_mask, write_index_rows
+from yunyi.emr.store.protocol import Create, Delete, StoredResource, WriteOperation
+from yunyi.emr.validation import FHIR_ID, validate_resource
+
+
+@dataclass(slots=True)
+class _Pending:
+    index: int
+    resource_type: str
+    fhir_id: str
+    document: dict[str, Any] | None
+    method: str
+    expected_version: str | None
+    server_assigned: bool
+
+
+def _now() -> datetime:
+    # Millisecond precision, so the column and meta.lastUpdated agree exactly.
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _rewrite_references(node: Any, mapping: dict[str, str], unresolved: list[str]) -> Any:
+    if isinstance(node, dict):
+        out = {key: _rewrite_references(value, mapping, unresolved) for key, value in node.items()}
+        reference = node.get("reference")
+        if isinstance(reference, str) and reference.startswith("urn:uuid:"):
+            if reference in mapping:
+                out["reference"] = mapping[reference]
+            else:
+                unresolved.append(reference)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_references(item, mapping, unresolved) for item in node]
+    return node
+
+
+def _invalid(issues: list[dict[str, Any]]) -> ApplicationError:
+    return ApplicationError(
+        EmrErrorCode.INVALID_RESOURCE,
+        _("The resource is not valid FHIR R4."),
+        status=400,
+        details=issues,
+    )
+
+
+def _prepare(operations: Sequence[WriteOperation]) -> list[_Pending]:
+    """Ids assigned, urn:uuid references resolved, everything validated; raises before any write."""
+    pending: list[_Pending] = []
+    mapping: dict[str, str] = {}
+    issues: list[dict[str, Any]] = []
+    for index, operation in enumerate(operations):
+        if isinstance(operation, Delete):
+            pending.append(
+                _Pending(
+                    index,
+                    operation.resource_type,
+                    operation.id,
+                    None,
+                    VersionMethod.DELETE,
+                    operation.expected_version,
+                    False,
+                )
+            )
+            continue
+        resource = operation.resource
+        resource_type = resource.get("resourceType") if isinstance(resource, dict) else None
+        if not isinstance(resource_type, str):
+            issues.append(
+                {"entry": index, "path": "resourceType", "message": "resourceType is required"}
+            )
+            continue
+        if isinstance(operation, Create):
+            fhir_id, expected, server_assigned = str(uuid.uuid4()), None, True
+        else:
+            given = resource.get("id")
+            if not isinstance(given, str) or not FHIR_ID.match(given):
+                issues.append(
+                    {
+                        "entry": index,
+                        "path": f"{resource_type}.id",
+                        "message": "update needs a valid id",
+                    }
+                )
+                continue
+            fhir_id, expected, server_assigned = given, operation.expected_version, False
+        if operation.full_url:
+            mapping[operation.full_url] = f"{resource_type}/{fhir_id}"
+        pending.append(
+            _Pending(
+                index,
+                resource_type,
+                fhir_id,
+                resource,
+                VersionMethod.UPDATE,
+                expected,
+                server_assigned,
+            )
+        )
+    seen: set[tuple[str, str]] = set()
+    for item in pending:
+        key = (item.resource_type, item.fhir_id)
+        if key in seen:
+            issues.append(
+                {"entry": item.index, "path": "", "message": f"{key[0]}/{key[1]} appears twice"}
+            )
+        seen.add(key)
+        if item.document is None:
+            continue
+        unresolved: list[str] = []
+        document = (
+            _rewrite_references(item.document, mapping, unresolved)
+            if mapping
+            else dict(item.document)
+        )
+        for reference in unresolved:
+            issues.append(
+                {
+                    "entry": item.index,
+                    "path": "reference",
+                    "message": f"unresolved reference {reference}",
+                }
+            )
+        document["id"] = item.fhir_id
+        item.document = document
+        for issue in validate_resource(document):
+            issues.append(
+                {
+                    "entry": item.index,
+                    "path": issue.path,
+                    "message": issue.message,
+                    "code": issue.code,
+                }
+            )
+    if issues:
+        raise _invalid(issues)
+    return pending
+
+
+def _stamp(document: dict[str, Any], version: int, moment: datetime) -> dict[str, Any]:
+    meta = dict(document.get("meta") or {})
+    meta["versionId"] = str(version)
+    meta["lastUpdated"] = format_instant(moment)
+    return {**document, "meta": meta}
+
+
+def _conflict(item: _Pending, current: int | None) -> ApplicationError:
+    return ApplicationError(
+        EmrErrorCode.VERSION_CONFLICT,
+        _("The resource has changed since the version you expected."),
+        status=412,
+        details={
+            "resource": f"{item.resource_type}/{item.fhir_id}",
+            "expected_version": item.expected_version,
+            "current_version": None if current is None else str(current),
+        },
+    )
+
+
+def write_all(
+    operations: Sequence[WriteOperation], *, local_base: str | None
+) -> list[StoredResource | None]:
+    pending = _prepare(operations)
+    moment = _now()
+    try:
+        with transaction.atomic():
+            return _apply(pending, moment, local_base)
+    except IntegrityError as error:
+        # Two writers created the same client-chosen id at once; the loser learns it here.
+        raise ApplicationError(
+            EmrErrorCode.ID_CONFLICT,
+            _("A resource with this id was created concurrently."),
+            status=409,
+        ) from error
+
+
+def _lock_existing(pending: list[_Pending]) -> dict[tuple[str, str], CurrentResource]:
+    existing: dict[tuple[str, str], CurrentResource] = {}
+    for item in pending:
+        if item.server_assigned:
+            continue
+        row = (
+            CurrentResource.objects.select_for_update()
+            .filter(resource_type=item.resource_type, fhir_id=item.fhir_id)
+            .only("pk", "version_id", "deleted", "indexed_tables")
+            .first()
+        )
+        if row is not None:
+            existing[(item.resource_type, item.fhir_id)] = row
+    return existing
+
+
+def _apply(
+    pending: list[_Pending], moment: datetime, local_base: str | None
+) -> list[StoredResource | None]:
+    existing = _lock_existing(pending)
+    results: list[StoredResource | None] = [None] * len(pending)
+    new_rows: list[tuple[_Pending, CurrentResource]] = []
+    changed_rows: list[tuple[_Pending, CurrentResource]] = []
+    stale: list[tuple[int, int]] = []  # (pk, indexed_tables) of rows whose index rows go
+    index_rows: dict[int, IndexRows] = {}
+    for item in pending:
+        row = existing.get((item.resource_type, item.fhir_id))
+        current = None if row is None else row.version_id
+        if item.expected_version is not None and (
+            current is None or item.expected_version != str(current)
+        ):
+            raise _conflict(item, current)
+        if item.document is None:  # delete
+            if row is None or row.deleted:
+                continue
+            version, method = row.version_id + 1, VersionMethod.DELETE
+        else:
+            version = 1 if row is None else row.version_id + 1
+            method = VersionMethod.CREATE if row is None else VersionMethod.UPDATE
+            item.document = _stamp(item.document, version, moment)
+        item.method = method
+        if row is None:
+            row = CurrentResource(resource_type=item.resource_type, fhir_id=item.fhir_id)
+            new_rows.append((item, row))
+        else:
+            changed_rows.append((item, row))
+            stale.append((row.pk, row.indexed_tables))
+        row.version_id, row.last_updated = version, moment
+        row.deleted, row.document = item.document is None, item.document
+        row.indexed_tables = 0
+        if item.document is not None:
+            index_rows[item.index] = extract_index_rows(item.document, local_base=local_base)
+            row.indexed_tables = table_mask(index_rows[item.index])
+        results[item.index] = StoredResource(
+            item.resource_type, item.fhir_id, str(version), moment, method, item.document
+        )
+    if new_rows:
+        CurrentResource.objects.bulk_create([row for _, row in new_rows])
+    for _item, row in changed_rows:
+        CurrentResource.objects.filter(pk=row.pk).update(
+            version_id=row.version_id,
+            last_updated=moment,
+            deleted=row.deleted,
+            document=row.document,
+            indexed_tables=row.indexed_tables,
+        )
+    written = new_rows + changed_rows
+    ResourceVersion.objects.bulk_create(
+        [
+            ResourceVersion(
+                resource_id=row.pk,
+                resource_type=item.resource_type,
+                fhir_id=item.fhir_id,
+                version_id=row.version_id,
+                last_updated=moment,
+                method=item.method,
+                document=item.document,
+            )
+            for item, row in written
+        ],
+        batch_size=500,
+    )
+    clear_index_rows(stale)
+    write_index_rows(
+        (row.pk, item.resource_type, index_rows[item.index])
+        for item, row in written
+        if item.index in index_rows
+    )
+    return results
