@@ -70,12 +70,12 @@ lint: $(STAMP) frontend/node_modules/.package-lock.json
 	$(BIN)/ruff format --check src tests bench
 	YUNYI_ENV=test $(BIN)/mypy
 	YUNYI_ENV=test $(BIN)/yunyi makemigrations --check --dry-run
+	mkdir -p var
 	YUNYI_ENV=test $(BIN)/yunyi export_openapi_schema --api yunyi.config.api.api --indent 2 --sorted > var/openapi.json
 	diff -u frontend/openapi.json var/openapi.json || { echo "OpenAPI schema drifted: run 'make openapi'"; exit 1; }
 	cd frontend && npx vue-tsc --noEmit && npx eslint src
 
 openapi: $(STAMP)
-	mkdir -p var
 	YUNYI_ENV=test $(BIN)/yunyi export_openapi_schema --api yunyi.config.api.api --indent 2 --sorted > frontend/openapi.json
 	cd frontend && npx openapi-typescript openapi.json -o src/types/api.d.ts
 

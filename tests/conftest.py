@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from oauth2_provider.models import AccessToken, Application, set_token_value
@@ -175,3 +176,21 @@ def code_outbox(settings: Any) -> Iterator[list[senders.SentCode]]:
     senders.outbox.clear()
     yield senders.outbox
     senders.outbox.clear()
+
+
+@pytest.fixture
+def verified_login(db: None) -> Callable[[Client, User], Client]:
+    """`verified_login(client, user)`: signs `user` in as our login page does after the TOTP step
+    (session marked verified for django-otp), which the admin site requires."""
+
+    def login(client: Client, user: User) -> Client:
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="pytest", confirmed=True)
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    return login

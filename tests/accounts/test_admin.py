@@ -8,11 +8,12 @@ from yunyi.accounts.models import RealNameIdentity
 pytestmark = pytest.mark.django_db
 
 
-def test_admin_user_page_shows_roles_and_only_the_masked_resident_id(make_user: Any) -> None:
+def test_admin_user_page_shows_roles_and_only_the_masked_resident_id(
+    make_user: Any, verified_login: Any
+) -> None:
     admin = make_user(roles=["admin"], is_staff=True, is_superuser=True)
     patient = make_user(real_name={"resident_id": "34052419800101001X", "legal_name": "王小明"})
-    client = Client()
-    client.force_login(admin)
+    client = verified_login(Client(), admin)
     response = client.get(f"/admin/accounts/user/{patient.pk}/change/")
     assert response.status_code == 200
     page = response.content.decode()
@@ -24,10 +25,9 @@ def test_admin_user_page_shows_roles_and_only_the_masked_resident_id(make_user: 
     assert 'name="role_grants-0-role"' in page
 
 
-def test_admin_can_add_a_user(make_user: Any) -> None:
+def test_admin_can_add_a_user(make_user: Any, verified_login: Any) -> None:
     admin = make_user(roles=["admin"], is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(admin)
+    client = verified_login(Client(), admin)
     response = client.post(
         "/admin/accounts/user/add/",
         {

@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -12,12 +14,11 @@ CHANGELIST = "/admin/audit/auditentry/"
 
 
 @pytest.fixture
-def superuser_client(client: Client) -> Client:
+def superuser_client(client: Client, verified_login: Any) -> Client:
     superuser = get_user_model().objects.create_superuser(
         username="root", email="root@example.org", password=None
     )
-    client.force_login(superuser)
-    return client
+    return verified_login(client, superuser)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from yunyi.audit.models import AuditEntry
 from yunyi.audit.selectors import ChainReport, audit_chain_verify

@@ -46,7 +46,7 @@ BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY", _local.get("blind_index_key", ""))
 AUDIT_ENABLED = env_bool("AUDIT_ENABLED", True)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "yunyi.core.admin_site.YunyiAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

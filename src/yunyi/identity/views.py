@@ -25,6 +25,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
+from django_otp import devices_for_user
+from django_otp import login as otp_login
 
 from yunyi.accounts import services as accounts
 from yunyi.audit.services import AuditContext, audit_record
@@ -107,6 +109,11 @@ def _complete(
 ) -> HttpResponse:
     request.session.pop(PENDING_KEY, None)
     login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    if second_factor != "none":
+        # Mark the session verified for django-otp: the admin site requires it of staff.
+        device = next(iter(devices_for_user(user, confirmed=True)), None)
+        if device is not None:
+            otp_login(request, device)
     client_id = (_next_query(next_url).get("client_id") or [""])[0][:128]
     audit_record(
         context=AuditContext(actor_id=str(user.pk), client_id=client_id, address=_address(request)),
