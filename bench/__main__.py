@@ -6,7 +6,15 @@ import argparse
 import importlib
 import sys
 
-MODULES = ("api_me", "token_grants")
+MODULES = (
+    "api_me",
+    "token_grants",
+    "matching_recommend",
+    "matching_assign",
+    "matching_regions",
+    "diagnosis_inference",
+    "emr_fhir",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -181,6 +181,19 @@ class BenchDatabase:
     def label(self) -> str:
         return "PostgreSQL" if self.url else "SQLite"
 
+    def sessions_opened(self) -> int | None:
+        """How many connections the database has accepted so far (PostgreSQL 14+), or None on
+        SQLite. A server that keeps its connections opens none per request; Django's sync views
+        under ASGI open one per request (each request runs on a new thread), and the backends
+        that exit take their CPU time with them, out of reach of `CpuMeter`."""
+        if not self.url:
+            return None
+        with psycopg.connect(_with_database(self.url, "postgres"), autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT sessions FROM pg_stat_database WHERE datname = %s", [self.name]
+            ).fetchone()
+        return int(row[0]) if row else None
+
     def backend_pids(self) -> list[int]:
         if not self.url:
             return []

@@ -38,26 +38,30 @@ BACKEND_CLIENT_ID = "bench-backend"
 BACKEND_SCOPE = "system/*.rs"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
+# Stored the way our provider stores the tokens it issues (only the SHA-256 when RFC 9700 token
+# storage is on).
 ISSUE_REFRESH_TOKENS = """
 import datetime, secrets, uuid
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from oauth2_provider.models import (
-    get_access_token_model, get_application_model, get_refresh_token_model)
+    get_access_token_model, get_application_model, get_refresh_token_model, set_token_value)
 user = get_user_model().objects.get(username="patient1")
 client = get_application_model().objects.get(client_id="yunyi-web")
 for _ in range({count}):
-    access = get_access_token_model().objects.create(
-        user=user, application=client, token=secrets.token_urlsafe(32),
-        scope="openid profile fhirUser offline_access",
+    access = get_access_token_model()(
+        user=user, application=client, scope="openid profile fhirUser offline_access",
         expires=timezone.now() + datetime.timedelta(minutes=15),
     )
-    refresh = secrets.token_urlsafe(32)
-    get_refresh_token_model().objects.create(
-        user=user, application=client, token=refresh, access_token=access,
-        token_family=uuid.uuid4(),
+    set_token_value(access, secrets.token_urlsafe(32))
+    access.save()
+    raw = secrets.token_urlsafe(32)
+    refresh = get_refresh_token_model()(
+        user=user, application=client, access_token=access, token_family=uuid.uuid4()
     )
-    print("refresh", refresh)
+    set_token_value(refresh, raw)
+    refresh.save()
+    print("refresh", raw)
 """
 
 

@@ -32,7 +32,7 @@ def issues_of(resource_type: str, pairs: list[tuple[str, str]]) -> list[SearchIs
 
 
 def test_every_declared_type_has_id_and_last_updated() -> None:
-    assert len(searchable_types()) == 18
+    assert len(searchable_types()) == 19
     for resource_type in searchable_types():
         params = parameters_for(resource_type)
         assert params["_id"].column == "fhir_id"

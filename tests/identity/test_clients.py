@@ -186,13 +186,12 @@ def test_setup_web_client_repairs_a_changed_client(db: None) -> None:
 
 
 @pytest.fixture
-def admin_client(make_user: MakeUser) -> Client:
+def admin_client(make_user: MakeUser, verified_login: Any) -> Client:
     admin_user = make_user(roles=["admin"])
     admin_user.is_staff = admin_user.is_superuser = True
     admin_user.save()
-    client = Client()
-    client.force_login(admin_user)
-    return client
+    verified: Client = verified_login(Client(), admin_user)
+    return verified
 
 
 def test_admin_lists_clients_with_their_allowed_scopes(

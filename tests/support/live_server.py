@@ -88,9 +88,18 @@ def running_server(
         db_url = database_url or f"sqlite:///{tmp}/live.sqlite3"
         env = server_env(port=port, database_url=db_url, extra=extra_env)
         for command in setup:
-            subprocess.run(
-                [str(BIN / "yunyi"), *command], env=env, check=True, capture_output=True, text=True
-            )
+            try:
+                subprocess.run(
+                    [str(BIN / "yunyi"), *command],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+            except subprocess.CalledProcessError as exc:
+                # Show why the setup failed, not just that it did.
+                exc.add_note(f"stderr (last 3000 characters):\n{(exc.stderr or '')[-3000:]}")
+                raise
         if server == "gunicorn":
             argv = [
                 str(BIN / "gunicorn"),

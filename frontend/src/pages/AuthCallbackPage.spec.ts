@@ -65,4 +65,22 @@ describe('OAuth callback page', () => {
     expect(wrapper.get('[data-testid="callback-error-detail"]').text()).toBe('invalid_grant: invalid_grant')
     expect(useAuthStore().isAuthenticated).toBe(false)
   })
+
+  it('tells a failed account load apart from a refused code exchange', async () => {
+    savePendingSignIn({ state: 'st-1', codeVerifier: 'v'.repeat(64), returnTo: '/' })
+    arriveAt('?code=c-1&state=st-1')
+    network
+      .on('POST /o/token/', { status: 200, body: { access_token: 'a', refresh_token: 'r', id_token: 'i', token_type: 'Bearer', expires_in: 3600 } })
+      .on('GET /api/v1/me', { status: 503, body: { error: { code: 'unavailable', message: 'Try later.' } } })
+    const wrapper = await mountInApp(AuthCallbackPage, makeApp({ locale: 'en' }))
+
+    await vi.waitFor(() => expect(wrapper.find('[data-testid="callback-error"]').exists()).toBe(true))
+    expect(wrapper.get('[data-testid="callback-error"]').text()).toContain(
+      'You were signed in, but your account details could not be loaded. Please sign in again in a moment.',
+    )
+    expect(wrapper.get('[data-testid="callback-error"]').text()).not.toContain('could not be exchanged')
+    expect(wrapper.get('[data-testid="callback-error-detail"]').text()).toBe('unavailable: Try later.')
+    expect(useAuthStore().isAuthenticated).toBe(false)
+    expect(wasSignedIn()).toBe(false)
+  })
 })

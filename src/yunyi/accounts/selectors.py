@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.db.models import FilteredRelation, Q
+
 from yunyi.accounts.models import GuardianLink, RealNameIdentity, User
-from yunyi.accounts.services import mfa_required, totp_confirmed
+from yunyi.accounts.services import mfa_required
+from yunyi.core.compiled_query import CompiledQuery
 from yunyi.privacy.fields import decrypt_field
 
 
@@ -61,7 +64,43 @@ def real_name_of(*, user: User) -> RealNameView | None:
     )
 
 
+# What /me shows beyond the user row and roles (which bearer authentication has already read):
+# the real-name facts and whether a TOTP device is confirmed (one row per confirmed device, or one
+# row with None). Compiled once: /me is a hot path.
+_ME_FACTS = CompiledQuery(
+    lambda user_id: (
+        User.objects.filter(pk=user_id)
+        .annotate(
+            confirmed_totp=FilteredRelation("totpdevice", condition=Q(totpdevice__confirmed=True))
+        )
+        .values_list(
+            "real_name__legal_name",
+            "real_name__resident_id_masked",
+            "real_name__birth_date",
+            "real_name__sex",
+            "real_name__verified_at",
+            "confirmed_totp__id",
+        )
+    ),
+    parameters=[User._meta.pk],  # type: ignore[list-item]
+)
+
+
 def me_view(*, user: User) -> MeView:
+    """The signed-in user's view of themselves: one query, plus one for the roles unless they
+    are already known (bearer authentication reads them with the token)."""
+    facts = _ME_FACTS.rows(user.pk)
+    row = facts[0] if facts else {}
+    real_name = None
+    if row.get("real_name__verified_at") is not None:
+        real_name = RealNameView(
+            legal_name=row["real_name__legal_name"],
+            resident_id_masked=row["real_name__resident_id_masked"],
+            birth_date=row["real_name__birth_date"],
+            sex=row["real_name__sex"],
+            verified_at=row["real_name__verified_at"],
+        )
+    totp_enabled = row.get("confirmed_totp__id") is not None
     return MeView(
         id=str(user.pk),
         username=user.get_username(),
@@ -70,8 +109,11 @@ def me_view(*, user: User) -> MeView:
         phone=user.phone,
         roles=sorted(user.role_set()),
         preferred_language=user.preferred_language,
-        real_name=real_name_of(user=user),
-        mfa=MfaView(totp_enabled=totp_confirmed(user=user), required=mfa_required(user=user)),
+        real_name=real_name,
+        mfa=MfaView(
+            totp_enabled=totp_enabled,
+            required=mfa_required(user=user, totp_enabled=totp_enabled),
+        ),
     )
 
 

@@ -135,9 +135,12 @@ def totp_confirmed(*, user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def mfa_required(*, user: User) -> bool:
-    """Staff (doctor, pharmacist, operator, admin) and anyone who enrolled TOTP sign in with it."""
-    return bool(user.role_set() & STAFF_ROLES) or totp_confirmed(user=user)
+def mfa_required(*, user: User, totp_enabled: bool | None = None) -> bool:
+    """Staff (doctor, pharmacist, operator, admin) and anyone who enrolled TOTP sign in with it.
+    `totp_enabled` spares the query when the caller has read it already."""
+    if user.role_set() & STAFF_ROLES:
+        return True
+    return totp_confirmed(user=user) if totp_enabled is None else totp_enabled
 
 
 def _totp_verify(*, user: User, code: str, confirmed: bool) -> TOTPDevice | None:

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "yunyi.accounts",
     "yunyi.identity",
     "yunyi.emr",
+    "yunyi.diagnosis",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif env_bool("DB_POOL", True):
+    # Under ASGI every request runs on a fresh thread, so persistent per-thread connections are
+    # never reused; a process-wide pool keeps PostgreSQL connections warm for HTTP and WebSocket.
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 1, "max_size": env_int("DB_POOL_MAX", 10), "timeout": 10}
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -137,6 +146,8 @@ AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # OAuth client secrets only (OAUTH2_PROVIDER's CLIENT_SECRET_HASHER); never first.
+    "yunyi.identity.hashers.ClientSecretHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -239,3 +250,11 @@ ACCOUNTS_LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 
 # with password failures, per account and address, and answers with a retry time.
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_TOTP_ISSUER = "Yunyi"
+
+# Medical record (yunyi.emr): FHIR search page sizes and the largest batch/transaction Bundle.
+EMR_PAGE_SIZE = env_int("FHIR_PAGE_SIZE", 50)
+EMR_MAX_PAGE_SIZE = env_int("FHIR_MAX_PAGE_SIZE", 1000)
+EMR_MAX_BUNDLE_ENTRIES = env_int("FHIR_MAX_BUNDLE_ENTRIES", 1000)
+
+# Diagnosis (yunyi.diagnosis): the model registry directory (model files, cards, plots).
+DIAGNOSIS_MODEL_DIR = Path(env_str("MODEL_DIR", str(VAR_DIR / "models"))).resolve()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("o/", include("yunyi.identity.urls")),
     path("admin/", admin.site.urls),
+    re_path(r"^fhir/R4(?:/|$)", include("yunyi.emr.urls")),
     path("", core_views.spa, name="spa"),
     re_path(r"^(?!api/|o/|fhir/|ws/|admin/|static/|healthz)(?P<path>.*)$", core_views.spa),
 ]

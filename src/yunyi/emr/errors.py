@@ -19,3 +19,17 @@ class EmrErrorCode(StrEnum):
     UNRESOLVED_REFERENCE = (
         "unresolved_reference"  # 400: urn:uuid not among the transaction's entries
     )
+    # The REST API (yunyi.emr.api).
+    INVALID_REQUEST = "invalid_request"  # 400: a header, id or URL that does not fit
+    MALFORMED_JSON = "malformed_json"  # 400
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # 415
+    NOT_ACCEPTABLE = "not_acceptable"  # 406: the client accepts no JSON
+    PAYLOAD_TOO_LARGE = "payload_too_large"  # 413: body or bundle over the configured size
+    METHOD_NOT_ALLOWED = "method_not_allowed"  # 405
+    UNKNOWN_PARAMETER = "unknown_parameter"  # 400 under `Prefer: handling=strict`
+    MULTIPLE_MATCHES = "multiple_matches"  # 412: a conditional operation matched several
+    INVALID_BUNDLE = "invalid_bundle"  # 400: a batch/transaction Bundle that cannot be processed
+    # Access policy (yunyi.emr.policy).
+    NOT_AUTHENTICATED = "not_authenticated"  # 401
+    INSUFFICIENT_SCOPE = "insufficient_scope"  # 403: the token's scopes do not allow it
+    ACCESS_DENIED = "access_denied"  # 403: the actor may not reach this record

@@ -181,3 +181,46 @@ class NumberIndex(SearchIndexRow):
             models.Index(fields=["resource_type", "param", "value"], name="emr_number_value"),
             models.Index(fields=["resource", "param", "value"], name="emr_number_resource"),
         ]
+
+
+class CareRelationship(models.Model):
+    """An explicit grant that lets a practitioner see one patient's record until `expires_at`
+    (None: until ended). Written by the consultation workflow or an admin; the patient's own
+    active `Consent` resources grant the same without a row here."""
+
+    practitioner = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="care_relationships"
+    )
+    patient_id = models.CharField(max_length=64)  # the FHIR Patient id (a user's UUID)
+    reason = models.CharField(max_length=500)
+    granted_by = models.CharField(max_length=64, blank=True)  # actor id, as in the audit trail
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["practitioner", "patient_id"], name="emr_care_practitioner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"care of Patient/{self.patient_id} by #{self.practitioner_id}"
+
+
+class RecordAccess(models.Model):
+    """Which patients' records an audit entry touched, so "who accessed my record" is an index
+    lookup rather than a scan of the audit trail's JSON details. Written in the same transaction
+    as the audit entry (`audit_seq` is `AuditEntry.seq`)."""
+
+    audit_seq = models.BigIntegerField()
+    patient_id = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["patient_id", "at"], name="emr_access_patient"),
+            models.Index(fields=["audit_seq"], name="emr_access_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"audit #{self.audit_seq} on Patient/{self.patient_id}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +20,14 @@ class PasswordStepForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # After a failed attempt the identifier comes back filled: put the cursor where the
+        # person types next. (An attribute, not a script: the page's CSP allows no inline code.)
+        if self["identifier"].value():
+            self.fields["identifier"].widget.attrs.pop("autofocus", None)
+            self.fields["password"].widget.attrs["autofocus"] = True
 
 
 class CodeStepForm(forms.Form):

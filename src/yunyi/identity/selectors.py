@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist, ValidationError
+from django.db import DEFAULT_DB_ALIAS, models
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
 from yunyi.accounts.roles import Role
+from yunyi.core.compiled_query import CompiledQuery, Row
 from yunyi.identity.models import ClientPolicy
 from yunyi.identity.scopes import DEFAULT_CLIENT_SCOPES
 
@@ -70,15 +73,102 @@ def user_claims(*, user: Any) -> dict[str, Any]:
     return claims
 
 
+_AccessToken = get_access_token_model()
+_Application = get_application_model()
+_User = get_user_model()
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """The fields of one model the token lookup loads, reached through `path` from the token, in
+    the model's field order (what `Model.from_db` expects). Other fields stay deferred: reading
+    one costs a query, so this lists what request handling reads."""
+
+    model: type[models.Model]
+    path: str
+    fields: tuple[str, ...]
+
+    @classmethod
+    def of(cls, model: type[models.Model], path: str, fields: set[str]) -> _Loaded:
+        unknown = fields - {field.attname for field in model._meta.concrete_fields}
+        if unknown:
+            raise ImproperlyConfigured(f"{model.__name__} has no fields {sorted(unknown)}")
+        ordered = [f.attname for f in model._meta.concrete_fields if f.attname in fields]
+        return cls(model=model, path=path, fields=tuple(ordered))
+
+    @property
+    def columns(self) -> list[str]:
+        return [f"{self.path}{name}" for name in self.fields]
+
+    def instance(self, row: Row) -> Any:
+        values = [row[f"{self.path}{name}"] for name in self.fields]
+        return self.model.from_db(DEFAULT_DB_ALIAS, self.fields, values)
+
+
+_TOKEN = _Loaded.of(
+    _AccessToken, "", {"id", "user_id", "application_id", "expires", "scope", "token_checksum"}
+)
+_USER = _Loaded.of(
+    _User,
+    "user__",
+    {
+        *("id", "username", "first_name", "last_name", "email", "phone", "display_name"),
+        *("preferred_language", "is_active", "is_staff", "is_superuser"),
+    },
+)
+_CLIENT = _Loaded.of(
+    _Application,
+    "application__",
+    {
+        *("id", "client_id", "name", "client_type", "authorization_grant_type"),
+        *("skip_authorization", "algorithm"),
+    },
+)
+_POLICY = _Loaded.of(
+    ClientPolicy,
+    "application__yunyi_policy__",
+    {"id", "application_id", "allowed_scopes", "may_introspect_any", "disabled_at"},
+)
+_ROLE = "user__role_grants__role"
+
+# One row per role the user holds (one row with role None when they hold none).
+_LIVE_TOKEN = CompiledQuery(
+    lambda checksum, now: (
+        _AccessToken.objects.filter(token_checksum=checksum)
+        .filter(expires__gt=now)
+        .values_list(*_TOKEN.columns, *_USER.columns, *_CLIENT.columns, *_POLICY.columns, _ROLE)
+    ),
+    parameters=[
+        _AccessToken._meta.get_field("token_checksum"),
+        _AccessToken._meta.get_field("expires"),
+    ],
+)
+
+
 def access_token_by_value(token: str) -> Any:
-    """The live access token with this value, with its user, client and client policy in the
-    same query; None when unknown or expired."""
-    return (
-        get_access_token_model()
-        .objects.select_related("user", "application", "application__yunyi_policy")
-        .filter(token_checksum=token_checksum(token), expires__gt=timezone.now())
-        .first()
-    )
+    """The live access token with this value, or None when unknown or expired; revoked tokens
+    no longer exist. Its user (with their roles, so `user.role_set()` costs no query), its
+    client and the client's policy come in the same query, which is compiled once
+    (`CompiledQuery`): this runs on every API request."""
+    rows = _LIVE_TOKEN.rows(token_checksum(token), timezone.now())
+    if not rows:
+        return None
+    row = rows[0]
+    access = _TOKEN.instance(row)
+    if access.user_id is not None:
+        user = _USER.instance(row)
+        # What `User.role_set()` reads before it would query.
+        user._role_cache = frozenset(role for r in rows if (role := r[_ROLE]) is not None)
+        access.user = user
+    if access.application_id is not None:
+        application = _CLIENT.instance(row)
+        if row["application__yunyi_policy__id"] is None:
+            # Remember that there is no policy, so reading it raises without a query.
+            _Application.yunyi_policy.related.set_cached_value(application, None)  # type: ignore[attr-defined]
+        else:
+            application.yunyi_policy = _POLICY.instance(row)
+        access.application = application
+    return access
 
 
 def client_display_name(client_id: str) -> str:

@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -34,10 +34,13 @@ from yunyi.core.errors import ApplicationError
 from yunyi.identity.forms import CodeStepForm, PasswordStepForm
 from yunyi.identity.language import activate_ui_locales, safe_next
 from yunyi.identity.selectors import active_user, client_display_name
+from yunyi.identity.services import WEB_CLIENT_ID
 
 PENDING_KEY = "identity.pending_login"
 PENDING_SECONDS = 300
 MAX_ENROL_TRIES = 5
+# Our own clients are named in the reader's language; third-party clients as they registered.
+FIRST_PARTY_CLIENT_NAMES = {WEB_CLIENT_ID: gettext_lazy("Yunyi web app")}
 
 
 def _address(request: HttpRequest) -> str:
@@ -67,6 +70,14 @@ def _error_message(error: ApplicationError) -> str:
     return error.message
 
 
+def _client_name(next_url: str) -> str:
+    client_id = (_next_query(next_url).get("client_id") or [""])[0]
+    registered = client_display_name(client_id)
+    if registered and client_id in FIRST_PARTY_CLIENT_NAMES:
+        return str(FIRST_PARTY_CLIENT_NAMES[client_id])
+    return registered
+
+
 def _render(
     request: HttpRequest,
     *,
@@ -87,7 +98,7 @@ def _render(
         "enrolment": enrolment,
         # Switching language restarts the sign-in at its first step, keeping where it leads.
         "language_return": f"{reverse('identity-login')}?{urlencode({'next': next_url})}",
-        "client_name": client_display_name((_next_query(next_url).get("client_id") or [""])[0]),
+        "client_name": _client_name(next_url),
     }
     return render(request, "identity/login.html", context, status=status)
 

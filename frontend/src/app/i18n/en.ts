@@ -113,6 +113,7 @@ const en: typeof zhCN = {
       authorization_denied: 'Sign-in was refused or cancelled.',
       no_pending_sign_in: 'No sign-in started in this tab was found; it may have expired or been used already. Please sign in again.',
       token: 'The authorization code could not be exchanged for credentials. Please sign in again.',
+      account: 'You were signed in, but your account details could not be loaded. Please sign in again in a moment.',
     },
   },
   register: {
@@ -135,7 +136,8 @@ const en: typeof zhCN = {
     changeAddress: 'Back',
     submit: 'Create account',
     successTitle: 'Your account is ready',
-    successText: 'Your username is {username}. Sign in now and verify your real name to get started.',
+    successUsername: 'Your username is {username}.',
+    successNext: 'Sign in now and verify your real name to get started.',
     signInNow: 'Sign in now',
     errors: {
       phoneRequired: 'Enter your mobile number',

@@ -111,6 +111,7 @@ const zhCN = {
       authorization_denied: '登录被拒绝或已取消。',
       no_pending_sign_in: '没有找到本标签页发起的登录请求，可能已过期或已使用。请重新登录。',
       token: '无法用授权码换取登录凭证。请重新登录。',
+      account: '登录凭证已获取，但未能读取您的账户信息。请稍后重新登录。',
     },
   },
   register: {
@@ -133,7 +134,8 @@ const zhCN = {
     changeAddress: '返回修改',
     submit: '完成注册',
     successTitle: '注册成功',
-    successText: '您的用户名是 {username}。现在登录，完成实名认证即可开始使用。',
+    successUsername: '您的用户名是 {username}',
+    successNext: '现在登录并完成实名认证，即可开始使用。',
     signInNow: '立即登录',
     errors: {
       phoneRequired: '请输入手机号',

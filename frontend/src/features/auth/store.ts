@@ -41,6 +41,21 @@ interface TokenResponse {
   scope?: string
 }
 
+/**
+ * The code was exchanged for tokens, but loading the account afterwards failed: a different
+ * failure from a refused exchange, so the callback page can say which step went wrong.
+ */
+export class AccountLoadError extends Error {
+  /** What the account request failed with (usually an ApiError). */
+  readonly reason: unknown
+
+  constructor(reason: unknown) {
+    super(reason instanceof Error ? reason.message : 'account_load_failed')
+    this.name = 'AccountLoadError'
+    this.reason = reason
+  }
+}
+
 /** Seconds before expiry at which a request refreshes first instead of sending a dying token. */
 const EXPIRY_GUARD_SECONDS = 10
 
@@ -150,7 +165,11 @@ export const useAuthStore = defineStore('auth', () => {
       const response = await postForm(TOKEN_PATH, body)
       if (!response.ok) throw await tokenError(response)
       acceptTokens((await response.json()) as TokenResponse)
-      await loadMe()
+      try {
+        await loadMe()
+      } catch (error) {
+        throw new AccountLoadError(error)
+      }
     } catch (error) {
       clear()
       markSignedIn(false)

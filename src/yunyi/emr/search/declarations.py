@@ -138,6 +138,17 @@ _TABLE: dict[str, list[tuple]] = {  # type: ignore[type-arg]
         ("partof", R, "Organization.partOf", ("Organization",)),
         ("type", T, "Organization.type"),
     ],
+    "Location": [
+        *_address("Location"),
+        ("endpoint", R, "Location.endpoint", ("Endpoint",)),
+        ("identifier", T, "Location.identifier"),
+        ("name", S, "Location.name | Location.alias"),
+        ("operational-status", T, "Location.operationalStatus"),
+        ("organization", R, "Location.managingOrganization", ("Organization",)),
+        ("partof", R, "Location.partOf", ("Location",)),
+        ("status", T, "Location.status"),
+        ("type", T, "Location.type"),
+    ],
     "Encounter": [
         ("appointment", R, "Encounter.appointment", ("Appointment",)),
         ("class", T, "Encounter.class"),

@@ -39,10 +39,13 @@ class StoredResource:
 @dataclass(frozen=True, slots=True)
 class Create:
     """Create with a server-assigned id (any id in the body is replaced, FHIR R4 §3.1.0.7).
-    `full_url` (``urn:uuid:…``) lets other operations of the same write refer to it."""
+    `full_url` (``urn:uuid:…``) lets other operations of the same write refer to it. `assigned_id`
+    is an id the server chose beforehand (so a caller can resolve references and check access
+    before writing); None draws a fresh UUID."""
 
     resource: dict[str, Any]
     full_url: str | None = None
+    assigned_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

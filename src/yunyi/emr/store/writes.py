@@ -94,7 +94,11 @@ def _prepare(operations: Sequence[WriteOperation]) -> list[_Pending]:
             )
             continue
         if isinstance(operation, Create):
-            fhir_id, expected, server_assigned = str(uuid.uuid4()), None, True
+            fhir_id = operation.assigned_id or str(uuid.uuid4())
+            if not FHIR_ID.match(fhir_id):
+                issues.append({"entry": index, "path": f"{resource_type}.id", "message": "bad id"})
+                continue
+            expected, server_assigned = None, True
         else:
             given = resource.get("id")
             if not isinstance(given, str) or not FHIR_ID.match(given):

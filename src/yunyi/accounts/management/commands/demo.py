@@ -104,6 +104,15 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = {spec.username: self._user(spec) for spec in DEMO_USERS}
             self._ward(users["guardian1"])
+        try:
+            from yunyi.emr.demo import demo_records_load
+        except ImportError:  # the medical record app is optional for the accounts demo
+            pass
+        else:
+            demo_records_load(
+                patients={name: users[name] for name in ("patient1", "patient2")},
+                doctors=[users["doctor1"], users["doctor2"]],
+            )
         if "setup-web-client" in get_commands():
             call_command("setup-web-client", stdout=self.stdout, stderr=self.stderr)
         self._print_table()

@@ -1,0 +1,356 @@
+"""The medical record's figures (issue "Electronic medical record"), each as a wall-clock rate and
+per CPU-second of the server (or importer) processes plus the database server's backends:
+
+1. Import of a generated, Synthea-shaped corpus with `yunyi import-fhir` (one transaction per
+   patient Bundle), and the importer's peak memory for a corpus and one twice its size (flat).
+2. A read / create / update mix over the FHIR API (8:1:1), with reads alone and a bare JSON
+   endpoint (/healthz) in the same run for the latency baseline.
+3. Common searches with many resources stored: `Observation?patient&code&date&_sort=-date`,
+   `Patient?name&birthdate`, `Condition?code`; p50/p95 and searches per CPU-second.
+
+Sizes: BENCH_FHIR_IMPORT_PATIENTS (default 30 patients ≈ 4,800 resources) and
+BENCH_FHIR_SEARCH_RESOURCES (default 20,000; the issue's 1,000,000 takes tens of minutes to load,
+so it is opt-in: BENCH_FHIR_SEARCH_RESOURCES=1000000). PostgreSQL when YUNYI_DATABASE_URL names
+one, else SQLite. The server is gunicorn with 2 sync workers (how production serves HTTP).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.harness import (
+    LOAD_HEADER,
+    BenchDatabase,
+    CpuMeter,
+    Step,
+    bench_database,
+    drive,
+    get,
+    load_row,
+    table,
+)
+from tests.support.live_server import BIN, LiveServer, running_server, server_env
+from yunyi.emr.synthetic import patient_bundle
+
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+IMPORT_PATIENTS = int(os.environ.get("BENCH_FHIR_IMPORT_PATIENTS", "30"))
+SEARCH_RESOURCES = int(os.environ.get("BENCH_FHIR_SEARCH_RESOURCES", "20000"))
+RESOURCES_PER_PATIENT = len(patient_bundle(0)["entry"])
+FHIR_JSON = "application/fhir+json"
+
+# Loads generated patients straight into the database through the record's own transaction
+# service (no files: a million resources would be gigabytes of Bundles).
+LOAD_SCRIPT = """
+from yunyi.emr.importer import Importer
+from yunyi.emr.synthetic import patient_bundle
+from yunyi.emr.transactions import record_bundle
+importer = Importer()
+for seed in range({start}, {stop}):
+    record_bundle(actor=importer.actor, bundle=patient_bundle(seed), base="", stable_ids=True)
+"""
+
+
+def write_corpus(folder: Path, patients: int) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for seed in range(patients):
+        bundle = patient_bundle(seed)
+        total += len(bundle["entry"])
+        (folder / f"patient-{seed:06d}.json").write_text(json.dumps(bundle))
+    return total
+
+
+def _sample_cpu(meter: CpuMeter, seen: dict[int, int]) -> None:
+    for pid, ticks in meter.ticks().items():
+        seen[pid] = max(seen.get(pid, 0), ticks)
+
+
+def run_import(folder: Path, database: BenchDatabase, db_url: str) -> dict[str, float]:
+    """`yunyi import-fhir` in a fresh database: wall time, importer CPU (rusage), database CPU
+    (its backends, sampled while they live) and the importer's peak RSS."""
+    env = server_env(port=8000, database_url=db_url)
+    subprocess.run([str(BIN / "yunyi"), "migrate", "--no-input", "-v", "0"], env=env, check=True)
+    database_cpu = CpuMeter(os.getpid(), database.backend_pids)
+    before = database_cpu.ticks()
+    began = time.perf_counter()
+    with tempfile.TemporaryFile() as output_file:
+        process = subprocess.Popen(
+            [str(BIN / "yunyi"), "import-fhir", "--no-progress", str(folder)],
+            env=env,
+            stdout=output_file,
+            stderr=subprocess.STDOUT,
+        )
+        seen: dict[int, int] = {}
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            _sample_cpu(database_cpu, seen)
+            time.sleep(0.2)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - began
+        output_file.seek(0)
+        output = output_file.read().decode(errors="replace")
+    if process.returncode != 0:
+        raise RuntimeError(f"import failed: {output[-500:]}")
+    clk = os.sysconf("SC_CLK_TCK")
+    backend_ticks = sum(t - before.get(pid, 0) for pid, t in seen.items() if pid != os.getpid())
+    total = re.search(r"^total\s+(\d+)", output, re.MULTILINE)
+    return {
+        "resources": float(total.group(1)) if total else 0.0,
+        "seconds": seconds,
+        "importer_cpu": usage.ru_utime + usage.ru_stime,
+        "database_cpu": backend_ticks / clk,
+        "max_rss_mb": usage.ru_maxrss / 1024,
+    }
+
+
+def import_figures() -> None:
+    rows = []
+    for patients in (IMPORT_PATIENTS, IMPORT_PATIENTS * 2):
+        with tempfile.TemporaryDirectory(prefix="yunyi-corpus-") as tmp:
+            corpus = Path(tmp) / "corpus"
+            write_corpus(corpus, patients)
+            with bench_database(f"import_{patients}") as database:
+                db_url = database.url or f"sqlite:///{tmp}/import.sqlite3"
+                figures = run_import(corpus, database, db_url)
+            label = "PostgreSQL" if database.url else "SQLite"
+        cpu = figures["importer_cpu"] + figures["database_cpu"]
+        rows.append(
+            [
+                f"{patients} patients",
+                int(figures["resources"]),
+                round(figures["resources"] / figures["seconds"]),
+                cpu,
+                round(figures["resources"] / cpu) if cpu else 0,
+                figures["max_rss_mb"],
+            ]
+        )
+    print()
+    print(
+        table(
+            f"yunyi import-fhir of generated Synthea-shaped Bundles, {label} "
+            "(target ≥ 600 resources per CPU-second; memory flat as the corpus doubles)",
+            ("corpus", "resources", "res/s", "CPU s (importer+db)", "res/CPU-s", "peak RSS MB"),
+            rows,
+        )
+    )
+
+
+def backend_token(server: LiveServer) -> str:
+    printed = server.yunyi(
+        "createclient",
+        "--name",
+        "Bench",
+        "--client-id",
+        f"bench-{random.randrange(10**9)}",
+        "--confidential",
+        "--grant-type",
+        "client-credentials",
+        "--scopes",
+        "system/*.cruds",
+    )
+    client_id = re.search(r"client_id: (\S+)", printed)
+    secret = re.search(r"client_secret: (\S+)", printed)
+    assert client_id and secret, printed
+    response = requests.post(
+        f"{server.url}/o/token/",
+        data={"grant_type": "client_credentials", "scope": "system/*.cruds"},
+        auth=(client_id.group(1), secret.group(1)),
+        timeout=10,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def _json(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: Any = None,
+) -> tuple[int, Any]:
+    data = json.dumps(body) if body is not None else None
+    conn.request(method, path, body=data, headers={**headers, "Content-Type": FHIR_JSON})
+    response = conn.getresponse()
+    raw = response.read()
+    return response.status, (json.loads(raw) if raw else None)
+
+
+def observation(patient_id: str, value: float) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "effectiveDateTime": "2025-06-01T08:00:00Z",
+        "valueQuantity": {"value": value, "unit": "/min"},
+    }
+
+
+def crud_figures(server: LiveServer, database: BenchDatabase, token: str) -> None:
+    auth = {"Authorization": f"Bearer {token}"}
+    listing = requests.get(
+        f"{server.url}/fhir/R4/Observation?_count=200&_elements=id", headers=auth, timeout=30
+    ).json()
+    ids = [e["resource"]["id"] for e in listing["entry"]]
+    patient_id = patient_bundle(0)["entry"][0]["resource"]["id"]
+
+    def reads(index: int) -> Step:
+        rng = random.Random(index)
+
+        def step(conn: http.client.HTTPConnection) -> bool:
+            status, _body = _json(conn, "GET", f"/fhir/R4/Observation/{rng.choice(ids)}", auth)
+            return status == 200
+
+        return step
+
+    def mix(index: int) -> Step:
+        rng = random.Random(index)
+        mine: list[dict[str, Any]] = []
+
+        def step(conn: http.client.HTTPConnection) -> bool:
+            roll = rng.random()
+            if roll < 0.1 or not mine:
+                status, body = _json(
+                    conn, "POST", "/fhir/R4/Observation", auth, observation(patient_id, 70)
+                )
+                if status == 201:
+                    mine.append(body)
+                return status == 201
+            if roll < 0.2:
+                body = {**mine[-1], "valueQuantity": {"value": rng.randint(50, 90), "unit": "/min"}}
+                status, body = _json(conn, "PUT", f"/fhir/R4/Observation/{body['id']}", auth, body)
+                if status == 200:
+                    mine[-1] = body
+                return status == 200
+            status, _body = _json(conn, "GET", f"/fhir/R4/Observation/{rng.choice(ids)}", auth)
+            return status == 200
+
+        return step
+
+    cpu = CpuMeter(server.pid, database.backend_pids)
+    makers: list[tuple[str, Callable[[int], Step]]] = [
+        ("/healthz (bare JSON)", get("/healthz")),
+        ("FHIR read", reads),
+        ("FHIR read/create/update 8:1:1", mix),
+    ]
+    for _label, make in makers:
+        drive(url=server.url, make_step=make, connections=CONNECTIONS, seconds=1.0)
+    rows = []
+    for label, make in makers:
+        load = drive(
+            url=server.url, make_step=make, connections=CONNECTIONS, seconds=SECONDS, cpu=cpu
+        )
+        rows.append(load_row(label, load))
+    print()
+    print(
+        table(
+            f"FHIR CRUD, gunicorn 2 workers, {database.label}, {CONNECTIONS} connections, "
+            f"{SECONDS:g}s each (target ≥ 650 requests per CPU-second)",
+            LOAD_HEADER,
+            rows,
+        )
+    )
+
+
+def search_figures(
+    server: LiveServer, database: BenchDatabase, token: str, stored: int, patients: int
+) -> None:
+    auth = {"Authorization": f"Bearer {token}"}
+    rng = random.Random(7)
+    samples = [
+        patient_bundle(seed)["entry"][0]["resource"]
+        for seed in rng.sample(range(patients), min(patients, 50))
+    ]
+    queries: dict[str, list[str]] = {
+        "Observation?patient&code&date&_sort=-date": [
+            f"/fhir/R4/Observation?patient={p['id']}&code=http://loinc.org|8867-4"
+            "&date=ge2023-01-01&_sort=-date"
+            for p in samples
+        ],
+        "Patient?name&birthdate": [
+            f"/fhir/R4/Patient?name={p['name'][0]['family']}&birthdate={p['birthDate']}"
+            for p in samples
+        ],
+        "Condition?code": [
+            f"/fhir/R4/Condition?code=http://snomed.info/sct|{code}"
+            for code in ("38341003", "44054006", "195662009", "10509002", "55822004")
+        ],
+    }
+
+    def searching(paths: list[str]) -> Callable[[int], Step]:
+        def make(index: int) -> Step:
+            pick = random.Random(index)
+
+            def step(conn: http.client.HTTPConnection) -> bool:
+                conn.request("GET", pick.choice(paths), headers=auth)
+                response = conn.getresponse()
+                response.read()
+                return response.status == 200
+
+            return step
+
+        return make
+
+    cpu = CpuMeter(server.pid, database.backend_pids)
+    rows = []
+    for label, paths in queries.items():
+        drive(url=server.url, make_step=searching(paths), connections=CONNECTIONS, seconds=1.0)
+        load = drive(
+            url=server.url,
+            make_step=searching(paths),
+            connections=CONNECTIONS,
+            seconds=SECONDS,
+            cpu=cpu,
+        )
+        rows.append(load_row(label, load))
+    print()
+    print(
+        table(
+            f"FHIR search with {stored:,} resources stored, {database.label}, {CONNECTIONS} "
+            f"connections (target p95 < 50 ms, ≥ 425 searches per CPU-second)",
+            LOAD_HEADER,
+            rows,
+        )
+    )
+
+
+def api_figures() -> None:
+    patients = max(1, SEARCH_RESOURCES // RESOURCES_PER_PATIENT)
+    setup: list[tuple[str, ...]] = [("migrate", "--no-input", "-v", "0")]
+    step = 500
+    for start in range(0, patients, step):
+        script = LOAD_SCRIPT.format(start=start, stop=min(patients, start + step))
+        setup.append(("shell", "-c", script))
+    with (
+        bench_database("fhir_api") as database,
+        running_server(
+            database_url=database.url, server="gunicorn", workers=2, setup=setup
+        ) as server,
+    ):
+        token = backend_token(server)
+        crud_figures(server, database, token)
+        search_figures(server, database, token, patients * RESOURCES_PER_PATIENT, patients)
+
+
+def main() -> None:
+    import_figures()
+    api_figures()
+
+
+if __name__ == "__main__":
+    main()
