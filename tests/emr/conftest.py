@@ -12,7 +12,7 @@ import pytest
 
 from yunyi.emr.store.django_store import DjangoResourceStore
 
-SYNTHEA = Path("/work/shared/data/synthea-10-patients")
+SYNTHEA = Path(__file__).resolve().parents[3] / "shared" / "data" / "synthea-10-patients"
 LOCAL_BASE = "http://testserver/fhir/R4"
 
 
