@@ -7,16 +7,28 @@ function summary(roles: string[]) {
 }
 
 describe('navigation by role', () => {
-  it('gives a patient home and the coming-soon record and doctor search', () => {
+  it('gives a patient home, their record and the coming-soon doctor search', () => {
     expect(summary(['patient'])).toEqual([
       ['home', '/', false],
-      ['records', null, true],
+      ['records', '/record', false],
       ['find-doctor', null, true],
     ])
   })
 
-  it('gives a doctor the workbench, a pharmacist prescription review, an operator rentals', () => {
-    expect(summary(['doctor'])).toEqual([['home', '/', false], ['workbench', null, true]])
+  it('gives a guardian the record page (for wards) and the wards section', () => {
+    expect(summary(['guardian'])).toEqual([
+      ['home', '/', false],
+      ['records', '/record', false],
+      ['wards', '/profile#wards', false],
+    ])
+  })
+
+  it('gives a doctor their patients and the workbench, a pharmacist prescription review, an operator rentals', () => {
+    expect(summary(['doctor'])).toEqual([
+      ['home', '/', false],
+      ['patients', '/patients', false],
+      ['workbench', null, true],
+    ])
     expect(summary(['pharmacist'])).toEqual([['home', '/', false], ['rx-review', null, true]])
     expect(summary(['operator'])).toEqual([['home', '/', false], ['rentals', null, true]])
   })

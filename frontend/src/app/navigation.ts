@@ -16,13 +16,16 @@ export interface NavItem {
 
 const HOME: NavItem = { key: 'home', label: 'nav.home', to: '/', comingSoon: false }
 
+const RECORDS: NavItem = { key: 'records', label: 'nav.records', to: '/record', comingSoon: false }
+
 const BY_ROLE: Record<string, NavItem[]> = {
-  patient: [
-    { key: 'records', label: 'nav.records', comingSoon: true },
-    { key: 'find-doctor', label: 'nav.findDoctor', comingSoon: true },
+  patient: [RECORDS, { key: 'find-doctor', label: 'nav.findDoctor', comingSoon: true }],
+  // A guardian reads their wards' records on the same page.
+  guardian: [RECORDS, { key: 'wards', label: 'nav.wards', to: '/profile#wards', comingSoon: false }],
+  doctor: [
+    { key: 'patients', label: 'nav.patients', to: '/patients', comingSoon: false },
+    { key: 'workbench', label: 'nav.workbench', comingSoon: true },
   ],
-  guardian: [{ key: 'wards', label: 'nav.wards', to: '/profile#wards', comingSoon: false }],
-  doctor: [{ key: 'workbench', label: 'nav.workbench', comingSoon: true }],
   pharmacist: [{ key: 'rx-review', label: 'nav.rxReview', comingSoon: true }],
   operator: [{ key: 'rentals', label: 'nav.rentals', comingSoon: true }],
   admin: [{ key: 'admin', label: 'nav.admin', href: '/admin/', comingSoon: false }],

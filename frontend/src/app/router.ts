@@ -46,6 +46,24 @@ export const routes = [
     meta: { title: 'profile.title', requiresAuth: true },
   },
   {
+    path: '/record',
+    name: 'record',
+    component: () => import('@/pages/RecordPage.vue'),
+    meta: { title: 'record.title', requiresAuth: true },
+  },
+  {
+    path: '/patients',
+    name: 'patients',
+    component: () => import('@/pages/PatientsPage.vue'),
+    meta: { title: 'patients.title', requiresAuth: true },
+  },
+  {
+    path: '/patients/:id',
+    name: 'patient-chart',
+    component: () => import('@/pages/PatientChartPage.vue'),
+    meta: { title: 'patients.chart', requiresAuth: true },
+  },
+  {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
     component: () => import('@/pages/NotFoundPage.vue'),

@@ -34,7 +34,7 @@ describe('messages', () => {
     for (const locale of ['zh-CN', 'en'] as const) {
       i18n.global.locale.value = locale
       for (const key of leafKeys(zhCN)) {
-        expect(() => i18n.global.t(key, { name: 'N', role: 'R', address: 'A', minutes: 5, username: 'U', seconds: 3 })).not.toThrow()
+        expect(() => i18n.global.t(key, { name: 'N', role: 'R', address: 'A', minutes: 5, username: 'U', seconds: 3, count: 2, date: 'D' })).not.toThrow()
       }
     }
     i18n.global.locale.value = 'en'

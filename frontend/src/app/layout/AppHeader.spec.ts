@@ -26,23 +26,24 @@ async function mountHeader(roles: string[] | null, locale: 'zh-CN' | 'en' = 'zh-
 }
 
 describe('navigation by role', () => {
-  it('shows a patient home, and records and doctor search as coming soon without links', async () => {
+  it('shows a patient home, a link to their record, and doctor search as coming soon without a link', async () => {
     const wrapper = await mountHeader(['patient'])
     const nav = wrapper.get('[data-testid="main-nav"]')
 
     expect(nav.get('[data-testid="nav-home"]').attributes('href')).toBe('/')
-    for (const key of ['records', 'find-doctor']) {
-      const item = nav.get(`[data-testid="nav-${key}"]`)
-      expect(item.element.tagName).toBe('SPAN')
-      expect(item.attributes('aria-disabled')).toBe('true')
-      expect(item.attributes('href')).toBeUndefined()
-      expect(item.text()).toContain('即将推出')
-    }
-    expect(nav.text()).toBe('首页我的档案 即将推出找医生 即将推出')
+    expect(nav.get('[data-testid="nav-records"]').attributes('href')).toBe('/record')
+    const soon = nav.get('[data-testid="nav-find-doctor"]')
+    expect(soon.element.tagName).toBe('SPAN')
+    expect(soon.attributes('aria-disabled')).toBe('true')
+    expect(soon.attributes('href')).toBeUndefined()
+    expect(nav.text()).toBe('首页我的档案找医生 即将推出')
   })
 
   it('shows a doctor the workbench, a pharmacist prescription review, an operator rentals', async () => {
-    expect((await mountHeader(['doctor'])).get('[data-testid="nav-workbench"]').text()).toBe('工作台 即将推出')
+    const doctor = await mountHeader(['doctor'])
+    expect(doctor.get('[data-testid="nav-patients"]').attributes('href')).toBe('/patients')
+    expect(doctor.get('[data-testid="nav-patients"]').text()).toBe('我的患者')
+    expect(doctor.get('[data-testid="nav-workbench"]').text()).toBe('工作台 即将推出')
     expect((await mountHeader(['pharmacist'])).get('[data-testid="nav-rx-review"]').text()).toBe('处方审核 即将推出')
     expect((await mountHeader(['operator'])).get('[data-testid="nav-rentals"]').text()).toBe('设备租赁 即将推出')
   })

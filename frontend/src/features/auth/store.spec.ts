@@ -56,7 +56,7 @@ describe('sign-in with authorization code + PKCE', () => {
       response_type: 'code',
       client_id: 'yunyi-web',
       redirect_uri: `${ORIGIN}/auth/callback`,
-      scope: 'openid profile fhirUser offline_access',
+      scope: 'openid profile fhirUser offline_access patient/*.rs user/*.rs',
       state: pending.state,
       code_challenge: await codeChallengeS256(pending.codeVerifier!),
       code_challenge_method: 'S256',

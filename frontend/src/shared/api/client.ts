@@ -81,13 +81,24 @@ async function send(path: string, request: ApiRequest, token: string | null): Pr
   }
 }
 
-export async function apiFetch<T>(path: string, request: ApiRequest = {}): Promise<T> {
-  const useAuth = request.auth ?? true
+/**
+ * Send a request with the bearer token, and on 401 refresh once and retry: for other same-origin
+ * APIs (the FHIR API) that share the tokens but not the `/api/v1` error shape.
+ */
+export async function authorizedFetch(
+  send: (token: string | null) => Promise<Response>,
+  useAuth = true,
+): Promise<Response> {
   const token = useAuth && authProvider ? await authProvider.accessToken() : null
-  let response = await send(path, request, token)
+  let response = await send(token)
   if (response.status === 401 && useAuth && authProvider && (await authProvider.refreshAfterUnauthorized())) {
-    response = await send(path, request, await authProvider.accessToken())
+    response = await send(await authProvider.accessToken())
   }
+  return response
+}
+
+export async function apiFetch<T>(path: string, request: ApiRequest = {}): Promise<T> {
+  const response = await authorizedFetch((token) => send(path, request, token), request.auth ?? true)
   if (!response.ok) throw await errorFromResponse(response)
   if (response.status === 204) return undefined as T
   return (await response.json()) as T
