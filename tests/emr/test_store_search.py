@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.emr.conftest import observation, patient
 from yunyi.core.errors import ApplicationError
@@ -14,6 +16,7 @@ from yunyi.emr.models import CurrentResource
 from yunyi.emr.search.parse import parse_search
 from yunyi.emr.store.django_store import DjangoResourceStore
 from yunyi.emr.store.protocol import SearchPage, Update
+from yunyi.emr.store.sql import selectivity_rank
 
 
 def search(
@@ -110,6 +113,32 @@ def test_date_prefixes_against_a_partial_month(
     vitals: DjangoResourceStore, prefix: str, expected: list[str]
 ) -> None:
     assert ids(vitals, "Observation", f"date={prefix}2020-06") == expected
+
+
+@pytest.mark.spec("FHIR R4", "search", "3.1.1.4.1.1 prefixes ge and le")
+def test_ge_and_le_against_periods_that_cross_the_value(store: DjangoResourceStore) -> None:
+    periods = {
+        "before-into": {"start": "2020-05-20", "end": "2020-06-10"},
+        "inside": {"start": "2020-06-05", "end": "2020-06-20"},
+        "into-after": {"start": "2020-06-10", "end": "2020-08-01"},
+        "around": {"start": "2020-05-01", "end": "2020-08-01"},
+        "before": {"start": "2020-01-01", "end": "2020-02-01"},
+        "after": {"start": "2020-09-01", "end": "2020-10-01"},
+    }
+    for name, period in periods.items():
+        put(store, name, observation(effective=period))
+    assert ids(store, "Observation", "date=ge2020-06") == [
+        "after",
+        "around",
+        "inside",
+        "into-after",
+    ]
+    assert ids(store, "Observation", "date=le2020-06") == [
+        "around",
+        "before",
+        "before-into",
+        "inside",
+    ]
 
 
 @pytest.mark.spec("FHIR R4", "search", "3.1.1.5.2 date: partial dates")
@@ -271,6 +300,30 @@ def test_total_none_summary_count_and_zero_count(vitals: DjangoResourceStore) ->
     assert search(vitals, "Observation", "_count=0").total == 4
 
 
+def test_a_first_page_holding_every_match_is_its_own_total(vitals: DjangoResourceStore) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        page = search(vitals, "Observation", "patient=p1&_sort=-date")
+    assert ([r.id for r in page.resources], page.total) == (["o2", "o1"], 2)
+    assert len(queries.captured_queries) == 1  # the page alone, no COUNT
+
+
+def test_paged_totals_count_each_match_once_and_skip_deleted(store: DjangoResourceStore) -> None:
+    twice = observation(code="8867-4")
+    twice["code"]["coding"].append({"system": "http://loinc.org", "code": "8480-6"})
+    put(store, "both", twice)
+    put(store, "one", observation(code="8480-6"))
+    put(store, "other", observation(code="8310-5"))
+    put(store, "gone", observation(code="8867-4"))
+    store.delete("Observation", "gone")
+    first = search(store, "Observation", "code=8867-4,8480-6&_count=1")
+    assert (len(first.resources), first.total) == (1, 2)
+    second = search(store, "Observation", "code=8867-4,8480-6&_count=1", cursor=first.next_cursor)
+    assert (len(second.resources), second.total) == (1, 2)
+    assert {r.id for r in first.resources + second.resources} == {"both", "one"}
+    assert search(store, "Observation", "code:not=8867-4&_count=1").total == 2
+    assert search(store, "Observation", "_summary=count&code=8867-4").total == 1
+
+
 @pytest.mark.spec("FHIR R4", "search", "3.1.1.5.4 _include and _revinclude")
 def test_include_and_revinclude_one_level(vitals: DjangoResourceStore) -> None:
     put(
@@ -354,3 +407,31 @@ def test_synthea_search_by_patient_and_code(
 def test_approximate_dates_at_the_ends_of_time_do_not_fail(vitals: DjangoResourceStore) -> None:
     assert ids(vitals, "Observation", "date=ap0001&_lastUpdated=ap9999-12-31") == []
     assert ids(vitals, "Observation", "_lastUpdated=ap0001") == []
+
+
+def test_searches_driven_from_one_criterion_test_every_other(vitals: DjangoResourceStore) -> None:
+    # The first criterion driving, or a later one: the same answers either way.
+    assert ids(vitals, "Observation", "date=ge2020-06&patient=p2") == ["o3", "o4"]
+    assert ids(vitals, "Observation", "patient=p2&date=ge2020-06&code=8867-4") == ["o3"]
+    assert ids(vitals, "Observation", "code=8867-4&patient=p1&value-quantity=gt65") == ["o2"]
+    assert ids(vitals, "Observation", "patient=p2&code:not=8867-4") == ["o4"]
+    assert ids(vitals, "Observation", "patient=p1&_id=o1,o3") == ["o1"]
+    assert ids(vitals, "Observation", "code=8867-4&subject:Patient.name=zhang") == ["o3"]
+    assert ids(vitals, "Patient", "name=wang&birthdate=1980-05-17") == ["p1"]
+    assert ids(vitals, "Patient", "birthdate=1980-05-17&email:missing=true") == ["p1"]
+
+
+def test_selectivity_rank_puts_reference_ids_first() -> None:
+    plan = parse_search(
+        "Observation",
+        [
+            ("subject:Patient.name", "x"),
+            ("date", "ge2020"),
+            ("patient", "p1"),
+            ("code", "8867-4"),
+            ("date", "2020-01-01"),
+        ],
+    )
+    assert [selectivity_rank(c) for c in plan.criteria] == [4, 3, 0, 1, 1]
+    names = parse_search("Patient", [("name", "wang"), ("name:exact", "Wang")])
+    assert [selectivity_rank(c) for c in names.criteria] == [2, 1]

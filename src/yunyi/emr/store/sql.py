@@ -84,10 +84,13 @@ def range_q(prefix: Prefix, low: datetime, high: datetime, *, lo: str, hi: str, 
             return Q(**{f"{hi}__gt": high})
         case Prefix.LT:
             return Q(**{f"{lo}__lt": low})
+        # "after the value, or contained in it" is exactly "starts at or after the value's start,
+        # or ends after its end" (a contained range starts in it; one starting there but ending
+        # past it ends after it): two single-column ranges, each answered by its own index.
         case Prefix.GE:
-            return Q(**{f"{hi}__gt": high}) | contained
+            return Q(**{f"{lo}__gte": low}) | Q(**{f"{hi}__gt": high})
         case Prefix.LE:
-            return Q(**{f"{lo}__lt": low}) | contained
+            return Q(**{f"{hi}__lte": high}) | Q(**{f"{lo}__lt": low})
         case Prefix.SA:
             return Q(**{f"{lo}__gte": high})
         case Prefix.EB:
@@ -211,28 +214,88 @@ def _column_q(criterion: Criterion, now: datetime) -> Q:
     return ~condition if criterion.modifier is Modifier.NOT else condition
 
 
-def criterion_q(resource_type: str, criterion: Criterion, *, now: datetime) -> Q:
-    """The condition on `CurrentResource` rows that `criterion` asks for."""
+def _param_rows(resource_type: str, criterion: Criterion) -> QuerySet[Any]:
+    model = INDEX_MODELS[criterion.param.type]
+    return model._default_manager.filter(resource_type=resource_type, param=criterion.param.name)
+
+
+def selects_by_rows(criterion: Criterion) -> bool:
+    """Whether `criterion` selects resources by having matching index rows (see `matching_rows`)."""
+    if criterion.param.column is not None or criterion.modifier is Modifier.MISSING:
+        return False
+    chained = criterion.chain is not None and criterion.target_type is not None
+    return chained or criterion.modifier is not Modifier.NOT
+
+
+def matching_rows(
+    resource_type: str, criterion: Criterion, *, now: datetime, typed: bool = True
+) -> QuerySet[Any] | None:
+    """The index rows whose resources `criterion` selects, when it selects by its own rows alone
+    (not `:missing`, `:not` or a resource column); else None. Index rows exist only for current,
+    non-deleted resources, so ``COUNT(DISTINCT resource_id)`` over them counts the matches.
+
+    `typed=False` leaves out the type, for probing the rows of one known resource: the type
+    would only tempt SQLite to answer the probe from the ``(resource_type, param, value)`` index,
+    scanning every resource's values, instead of the ``(resource, param, …)`` one."""
     param = criterion.param
-    if param.column is not None:
-        return _column_q(criterion, now)
-    model = INDEX_MODELS[param.type]
-    rows: QuerySet[Any] = model._default_manager.filter(
-        resource_type=resource_type, param=param.name
+    if not selects_by_rows(criterion):
+        return None
+    rows = (
+        _param_rows(resource_type, criterion)
+        if typed
+        else INDEX_MODELS[param.type]._default_manager.filter(param=param.name)
     )
-    if criterion.modifier is Modifier.MISSING:
-        present = Q(pk__in=rows.values("resource_id"))
-        return ~present if criterion.missing else present
     if criterion.chain is not None and criterion.target_type is not None:
         targets = CurrentResource.objects.filter(
             criterion_q(criterion.target_type, criterion.chain, now=now),
             resource_type=criterion.target_type,
             deleted=False,
         )
-        rows = rows.filter(
+        return rows.filter(
             target_type=criterion.target_type, target_id__in=targets.values("fhir_id")
         )
-        return Q(pk__in=rows.values("resource_id"))
-    matches = _any([_value_q(param, criterion.modifier, value, now) for value in criterion.values])
-    selected = Q(pk__in=rows.filter(matches).values("resource_id"))
-    return ~selected if criterion.modifier is Modifier.NOT else selected
+    return rows.filter(
+        _any([_value_q(param, criterion.modifier, value, now) for value in criterion.values])
+    )
+
+
+def criterion_q(resource_type: str, criterion: Criterion, *, now: datetime) -> Q:
+    """The condition on `CurrentResource` rows that `criterion` asks for."""
+    if criterion.param.column is not None:
+        return _column_q(criterion, now)
+    selected = matching_rows(resource_type, criterion, now=now)
+    if selected is not None:
+        return Q(pk__in=selected.values("resource_id"))
+    rows = _param_rows(resource_type, criterion)
+    if criterion.modifier is Modifier.MISSING:
+        present = Q(pk__in=rows.values("resource_id"))
+        return ~present if criterion.missing else present
+    # `:not`: the resources without a matching value, those lacking the element included.
+    matches = _any(
+        [_value_q(criterion.param, criterion.modifier, v, now) for v in criterion.values]
+    )
+    return ~Q(pk__in=rows.filter(matches).values("resource_id"))
+
+
+def selectivity_rank(criterion: Criterion) -> int:
+    """How few resources `criterion` is likely to match, lower being fewer, judged from its
+    shape alone (no statistics): a search is driven from its lowest-ranked criterion's index
+    rows and tests the others per candidate, so `patient=X&code=Y` reads one patient's rows, not
+    every resource with the code."""
+    param = criterion.param
+    if criterion.chain is not None:
+        return 4
+    values = criterion.values
+    if param.type is ParamType.REFERENCE and all(
+        isinstance(v, ReferenceValue) and v.target_id is not None for v in values
+    ):
+        return 0
+    if param.type is ParamType.DATE:
+        return 1 if all(isinstance(v, DateValue) and v.prefix is Prefix.EQ for v in values) else 3
+    if param.type is ParamType.TOKEN:
+        return 1 if all(isinstance(v, TokenValue) and v.code is not None for v in values) else 3
+    if param.type is ParamType.STRING:
+        return 1 if criterion.modifier is Modifier.EXACT else 2
+    if param.type is ParamType.URI:
+        return 1 if criterion.modifier is not Modifier.BELOW else 2
+    return 3
