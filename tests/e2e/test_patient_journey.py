@@ -111,6 +111,10 @@ def test_new_patient_registers_verifies_real_name_and_signs_out(
     expect(page.get_by_text(RESIDENT_ID)).to_have_count(0)
     shoot(page, screenshot_dir, "profile-verified.png", full_page=True)
 
+    # A brand-new patient's record is empty, and says so (not "missing").
+    page.get_by_test_id("nav-records").click()
+    expect(page.get_by_test_id("record-empty")).to_contain_text("您的档案还是空的")
+
     # Sign out: back home as a guest, and the server session is gone too.
     sign_out(page)
     expect(page).to_have_url(f"{yunyi_server.url}/")

@@ -107,6 +107,16 @@ describe('my record', () => {
     expect(wrapper.find('[data-testid="record-timeline"]').exists()).toBe(false)
   })
 
+  it("tells a new patient whose record does not exist yet that it is empty, not missing", async () => {
+    network
+      .on(EVERYTHING, { status: 404, body: { resourceType: 'OperationOutcome', issue: [{ code: 'not-found' }] } })
+      .on('GET /fhir/R4/Observation', { status: 200, body: searchset([]) })
+    const wrapper = await mountPage(ME, 'en')
+
+    expect(wrapper.get('[data-testid="record-empty"]').text()).toContain('Your record is still empty')
+    expect(wrapper.find('[data-testid="record-not-found"]').exists()).toBe(false)
+  })
+
   it('shows "no access" on a 403 and offers no download', async () => {
     network
       .on(EVERYTHING, { status: 403, body: { resourceType: 'OperationOutcome', issue: [{ code: 'forbidden', diagnostics: 'No.' }] } })

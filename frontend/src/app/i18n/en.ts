@@ -229,6 +229,7 @@ const en: typeof zhCN = {
     download: 'Download my record',
     downloadPatient: 'Download record',
     empty: 'Nothing in this record yet.',
+    emptyOwn: 'Your record is still empty: your visits, prescriptions, results and device readings will appear here.',
     noSubject: 'There is no record to show.',
     forbidden: { title: 'No access to this record', text: "You may not read this patient's record. The patient's consent is needed first." },
     notFound: { title: 'Record not found', text: 'This record does not exist or was deleted.' },

@@ -227,6 +227,7 @@ const zhCN = {
     download: '下载我的档案',
     downloadPatient: '下载档案',
     empty: '档案中还没有内容。',
+    emptyOwn: '您的档案还是空的：今后的就诊、处方、检查结果和设备数据都会记录在这里。',
     noSubject: '没有可以查看的档案。',
     forbidden: { title: '无权查看此档案', text: '你没有查看这位患者档案的权限。患者授权（知情同意）后才能查看。' },
     notFound: { title: '未找到档案', text: '这份档案不存在或已被删除。' },
