@@ -101,10 +101,13 @@ def fhir_view(*methods: str, authenticated: bool = True) -> Callable[[View], Vie
     return wrap
 
 
+def _version_headers(found: StoredResource) -> dict[str, str]:
+    return {"ETag": etag(found.version_id), "Last-Modified": last_modified(found.last_updated)}
+
+
 def _resource_headers(request: HttpRequest, found: StoredResource) -> dict[str, str]:
     return {
-        "ETag": etag(found.version_id),
-        "Last-Modified": last_modified(found.last_updated),
+        **_version_headers(found),
         "Location": f"{fhir_base(request)}/{found.resource_type}/{found.id}"
         f"/_history/{found.version_id}",
     }
@@ -125,9 +128,8 @@ def _write_response(request: HttpRequest, outcome: WriteOutcome) -> HttpResponse
 
 
 def _read_response(request: HttpRequest, found: StoredResource) -> HttpResponse:
-    headers = _resource_headers(request, found)
-    del headers["Location"]
-    return fhir_response(found.resource, headers=headers, request=request)
+    # A read answers no Location, so the base URL (a host lookup) is not worked out.
+    return fhir_response(found.resource, headers=_version_headers(found), request=request)
 
 
 @fhir_view("GET", authenticated=False)

@@ -247,7 +247,8 @@ def search_pairs(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def check_accept(request: HttpRequest) -> None:
     """406 unless the client accepts JSON (`Accept` or `_format`)."""
-    wanted = request.GET.get("_format") or request.headers.get("Accept", "")
+    # META directly: `request.headers` builds a mapping of every header on first use.
+    wanted = request.GET.get("_format") or request.META.get("HTTP_ACCEPT", "")
     if not wanted:
         return
     lowered = wanted.lower()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from yunyi.core.errors import ApplicationError
@@ -21,9 +21,18 @@ from yunyi.emr.errors import EmrErrorCode
 from yunyi.emr.models import CurrentResource, ResourceVersion, VersionMethod
 from yunyi.emr.search.dates import format_instant
 from yunyi.emr.search.extract import IndexRows, extract_index_rows
-from yunyi.emr.store.indexing import clear_index_rows, table_mask, write_index_rows
+from yunyi.emr.store.indexing import (
+    clear_index_rows,
+    concrete_field,
+    max_query_params,
+    table_mask,
+    write_index_rows,
+)
 from yunyi.emr.store.protocol import Create, Delete, StoredResource, WriteOperation
 from yunyi.emr.validation import FHIR_ID, validate_resource
+
+# Ids per locking SELECT: well under SQLite's 999 parameters.
+_LOCK_CHUNK = 500
 
 
 @dataclass(slots=True)
@@ -201,19 +210,67 @@ def write_all(
         ) from error
 
 
-def _lock_existing(pending: list[_Pending]) -> dict[tuple[str, str], CurrentResource]:
-    existing: dict[tuple[str, str], CurrentResource] = {}
-    for item in pending:
-        if item.server_assigned:
-            continue
-        row = (
-            CurrentResource.objects.select_for_update()
-            .filter(resource_type=item.resource_type, fhir_id=item.fhir_id)
-            .only("pk", "version_id", "deleted", "indexed_tables")
-            .first()
+def _insert_versions(entries: list[tuple[int, _Pending, int]], moment: datetime) -> None:
+    """One multi-row INSERT of the new history rows (per chunk): the ORM's instance building and
+    per-field preparation cost more than the database's work here."""
+    if not entries:
+        return
+    meta = ResourceVersion._meta
+    fields = [
+        concrete_field(ResourceVersion, name)
+        for name in (
+            "resource",
+            "resource_type",
+            "fhir_id",
+            "version_id",
+            "last_updated",
+            "method",
+            "document",
         )
-        if row is not None:
-            existing[(item.resource_type, item.fhir_id)] = row
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    document_field = fields[6]
+    stamp = fields[4].get_db_prep_save(moment, connection)
+    chunk = min(500, max_query_params() // len(fields))
+    with connection.cursor() as cursor:
+        for start in range(0, len(entries), chunk):
+            part = entries[start : start + chunk]
+            values: list[Any] = []
+            for pk, item, version in part:
+                values += (
+                    pk,
+                    item.resource_type,
+                    item.fhir_id,
+                    version,
+                    stamp,
+                    item.method,
+                    document_field.get_db_prep_save(item.document, connection),
+                )
+            # Only our own table and column names and placeholders: every value is a parameter.
+            head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608
+            cursor.execute(head + ", ".join([one] * len(part)), values)
+
+
+def _lock_existing(pending: list[_Pending]) -> dict[tuple[str, str], CurrentResource]:
+    """The current rows of every client-named resource, locked: one SELECT per resource type (per
+    chunk), in primary-key order so that concurrent batches lock in the same order."""
+    wanted: dict[str, list[str]] = {}
+    for item in pending:
+        if not item.server_assigned:
+            wanted.setdefault(item.resource_type, []).append(item.fhir_id)
+    existing: dict[tuple[str, str], CurrentResource] = {}
+    for resource_type, ids in wanted.items():
+        for start in range(0, len(ids), _LOCK_CHUNK):
+            rows = (
+                CurrentResource.objects.select_for_update()
+                .filter(resource_type=resource_type, fhir_id__in=ids[start : start + _LOCK_CHUNK])
+                .only("pk", "fhir_id", "version_id", "deleted", "indexed_tables")
+                .order_by("pk")
+            )
+            for row in rows:
+                existing[(resource_type, row.fhir_id)] = row
     return existing
 
 
@@ -268,21 +325,7 @@ def _apply(
             indexed_tables=row.indexed_tables,
         )
     written = new_rows + changed_rows
-    ResourceVersion.objects.bulk_create(
-        [
-            ResourceVersion(
-                resource_id=row.pk,
-                resource_type=item.resource_type,
-                fhir_id=item.fhir_id,
-                version_id=row.version_id,
-                last_updated=moment,
-                method=item.method,
-                document=item.document,
-            )
-            for item, row in written
-        ],
-        batch_size=500,
-    )
+    _insert_versions([(row.pk, item, row.version_id) for item, row in written], moment)
     clear_index_rows(stale)
     write_index_rows(
         (row.pk, item.resource_type, index_rows[item.index])
