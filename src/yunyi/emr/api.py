@@ -327,6 +327,7 @@ def everything(request: HttpRequest, actor: Actor, resource_id: str) -> HttpResp
         cursor=cursor,
         resources=page.resources,
         next_cursor=page.next_cursor,
+        included=page.included or (),
     )
     return fhir_response(body, request=request)
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Final
 from urllib.parse import urlencode
+
+from fhir.resources.R4B import get_fhir_model_class
 
 from yunyi.emr.http import issue, operation_outcome
 from yunyi.emr.search.dates import format_instant
@@ -37,15 +40,44 @@ def _subsetted(resource: dict[str, Any], keep: frozenset[str] | None, drop: froz
     return kept
 
 
+@cache
+def summary_elements(resource_type: str) -> frozenset[str] | None:
+    """The top-level elements of `resource_type` marked "summary" (isSummary) in the FHIR
+    definitions, with the `_name` siblings that carry a primitive's id and extensions; None for an
+    unknown type. Read once per type and process from the `fhir.resources` models' field metadata
+    (R4B models: their summary flags equal R4's for the types we store, see emr.validation)."""
+    try:
+        model = get_fhir_model_class(resource_type)
+    except (KeyError, ValueError, ImportError, AttributeError):
+        return None
+    fields = getattr(model, "model_fields", {})
+    names: set[str] = set()
+    for name, info in fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if extra.get("summary_element_property"):
+            alias = info.alias or name
+            names.add(alias)
+            if f"{name}__ext" in fields:
+                names.add(f"_{alias}")
+    return frozenset(names)
+
+
 def shaped(resource: dict[str, Any], *, summary: str | None, elements: Sequence[str]) -> Any:
-    """`_elements` (top-level elements to keep) and `_summary` (text: narrative only; data and
-    true: everything but the narrative). Subsetted resources carry the SUBSETTED tag."""
+    """`_elements` (top-level elements to keep) and `_summary` (R4 §3.1.1.5.8: true: the summary
+    elements only; text: the narrative and mandatory elements; data: everything but the
+    narrative). Subsetted resources carry the SUBSETTED tag. Summary filtering applies to the
+    resource's own elements; nested elements are returned whole."""
     if elements:
         return _subsetted(resource, frozenset(elements), frozenset())
     if summary == "text":
         return _subsetted(resource, frozenset({"text"}), frozenset())
-    if summary in ("data", "true"):
+    if summary == "data":
         return _subsetted(resource, None, frozenset({"text"}))
+    if summary == "true":
+        keep = summary_elements(str(resource.get("resourceType")))
+        if keep is None:  # not a type FHIR defines: nothing to go by but the narrative
+            return _subsetted(resource, None, frozenset({"text"}))
+        return _subsetted(resource, keep, frozenset())
     return resource
 
 
@@ -152,12 +184,16 @@ def collection_page(
     cursor: str | None,
     resources: Sequence[StoredResource],
     next_cursor: str | None,
+    included: Sequence[StoredResource] = (),
 ) -> dict[str, Any]:
-    """The searchset Bundle `$everything` answers with."""
+    """The searchset Bundle `$everything` answers with: the compartment as matches, the
+    resources it refers to outside the compartment as includes."""
     links = [{"relation": "self", "url": link_url(url, pairs, cursor)}]
     if next_cursor:
         links.append({"relation": "next", "url": link_url(url, pairs, next_cursor)})
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "link": links}
-    if resources:
-        bundle["entry"] = [_entry(base, r, r.resource, "match") for r in resources]
+    entries = [_entry(base, r, r.resource, "match") for r in resources]
+    entries += [_entry(base, r, r.resource, "include") for r in included]
+    if entries:
+        bundle["entry"] = entries
     return bundle
