@@ -8,7 +8,6 @@ are real rows of our OAuth provider for the demo user patient1 and the yunyi-web
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from bench.harness import (
@@ -17,7 +16,9 @@ from bench.harness import (
     CpuMeter,
     Load,
     Step,
+    bench_connections,
     bench_database,
+    bench_seconds,
     drive,
     get,
     load_row,
@@ -25,8 +26,8 @@ from bench.harness import (
 )
 from tests.support.live_server import LiveServer, running_server
 
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
+CONNECTIONS = bench_connections()
+SECONDS = bench_seconds(3)
 ROUNDS = 2
 TARGET_RATIO = 1.5
 

@@ -35,7 +35,9 @@ from bench.harness import (
     BenchDatabase,
     CpuMeter,
     Step,
+    bench_connections,
     bench_database,
+    bench_seconds,
     drive,
     get,
     load_row,
@@ -44,8 +46,8 @@ from bench.harness import (
 from tests.support.live_server import BIN, LiveServer, running_server, server_env
 from yunyi.emr.synthetic import patient_bundle
 
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+CONNECTIONS = bench_connections()
+SECONDS = bench_seconds(5)
 IMPORT_PATIENTS = int(os.environ.get("BENCH_FHIR_IMPORT_PATIENTS", "30"))
 SEARCH_RESOURCES = int(os.environ.get("BENCH_FHIR_SEARCH_RESOURCES", "20000"))
 RESOURCES_PER_PATIENT = len(patient_bundle(0)["entry"])

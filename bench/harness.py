@@ -272,3 +272,13 @@ LOAD_HEADER = (
     "requests",
     "errors",
 )
+
+
+def bench_connections() -> int:
+    """Concurrent keep-alive connections of the load generator (BENCH_CONNECTIONS, default 4)."""
+    return int(os.environ.get("BENCH_CONNECTIONS", "4"))
+
+
+def bench_seconds(default: float) -> float:
+    """Seconds per measurement (BENCH_SECONDS, else the bench's own default)."""
+    return float(os.environ.get("BENCH_SECONDS", str(default)))

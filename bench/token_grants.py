@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import os
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -24,15 +23,17 @@ from bench.harness import (
     CpuMeter,
     Load,
     Step,
+    bench_connections,
     bench_database,
+    bench_seconds,
     drive,
     load_row,
     table,
 )
 from tests.support.live_server import LiveServer, running_server
 
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
+CONNECTIONS = bench_connections()
+SECONDS = bench_seconds(3)
 WORKERS = 2
 BACKEND_CLIENT_ID = "bench-backend"
 BACKEND_SCOPE = "system/*.rs"

@@ -30,4 +30,4 @@ def test_admin_verified_with_totp_opens_the_admin(
     verified_login(client, admin)
     response = client.get("/admin/")
     assert response.status_code == 200
-    assert "Yunyi" in response.content.decode() or "云医" in response.content.decode()
+    assert "<title>管理 | 云医管理后台</title>" in response.content.decode()
