@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "yunyi.accounts",
     "yunyi.identity",
     "yunyi.emr",
+    "yunyi.practitioners",
+    "yunyi.matching",
     "yunyi.diagnosis",
 ]
 

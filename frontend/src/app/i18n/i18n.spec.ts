@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 
 import { DEFAULT_LOCALE, createAppI18n, detectLocale, djangoLanguageFor, localeFromDjangoLanguage } from '@/app/i18n'
 import en from '@/app/i18n/en'
+import { FEATURE_MESSAGES } from '@/app/i18n/features'
 import zhCN from '@/app/i18n/zh-CN'
 
 function leafKeys(messages: object, prefix = ''): string[] {
@@ -45,6 +46,23 @@ describe('messages', () => {
     document.cookie = 'django_language=; path=/; max-age=0'
     expect(DEFAULT_LOCALE).toBe('zh-CN')
     expect(detectLocale()).toBe('zh-CN')
+  })
+})
+
+describe('feature messages', () => {
+  it('each feature has the same keys in both locales, under namespaces of its own', () => {
+    const taken = new Set(Object.keys(zhCN))
+    for (const [path, feature] of Object.entries(FEATURE_MESSAGES)) {
+      expect(leafKeys(feature.en).sort(), path).toEqual(leafKeys(feature['zh-CN']).sort())
+      for (const namespace of Object.keys(feature['zh-CN'])) {
+        expect(taken.has(namespace), `${path}: ${namespace} is taken`).toBe(false)
+        taken.add(namespace)
+      }
+      for (const value of [...leafValues(feature['zh-CN']), ...leafValues(feature.en)]) {
+        expect(typeof value).toBe('string')
+        expect((value as string).trim()).not.toBe('')
+      }
+    }
   })
 })
 

@@ -7,6 +7,7 @@ import { computed, type WritableComputedRef } from 'vue'
 import { createI18n, useI18n } from 'vue-i18n'
 
 import en from '@/app/i18n/en'
+import { withFeatureMessages } from '@/app/i18n/features'
 import zhCN from '@/app/i18n/zh-CN'
 
 export const SUPPORTED_LOCALES = ['zh-CN', 'en'] as const
@@ -65,7 +66,7 @@ export function createAppI18n(locale: AppLocale = detectLocale()) {
     legacy: false,
     locale,
     fallbackLocale: DEFAULT_LOCALE,
-    messages: { 'zh-CN': zhCN, en },
+    messages: { 'zh-CN': withFeatureMessages(zhCN, 'zh-CN'), en: withFeatureMessages(en, 'en') },
     datetimeFormats: { 'zh-CN': DATETIME_FORMATS, en: DATETIME_FORMATS },
   })
 }
