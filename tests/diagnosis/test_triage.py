@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from yunyi.core.errors import ApplicationError
-from yunyi.diagnosis.triage.departments import DEPARTMENTS
+from yunyi.practitioners.departments import DEPARTMENTS
 from yunyi.diagnosis.triage.engine import (
     RULES_PATH,
     symptom_catalogue,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from yunyi.diagnosis.errors import DiagnosisErrorCode, diagnosis_error
-from yunyi.diagnosis.triage.departments import DEPARTMENTS
+from yunyi.practitioners.departments import DEPARTMENTS
 
 RULES_PATH: Final = Path(__file__).with_name("rules.json")
 URGENCIES: Final = ("emergency", "within_24h", "routine", "self_care")

@@ -1,4 +1,5 @@
-"""The department catalogue triage answers with, and doctor matching filters by.
+"""The standard department catalogue: doctors belong to one, triage answers with them, matching
+filters by them.
 
 Codes are stable English slugs; `nhc_code` cross-references the national catalogue of clinical
 subjects (医疗机构诊疗科目名录, National Health Commission) for deployments that map to it.
