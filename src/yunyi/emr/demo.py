@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -238,3 +238,11 @@ def demo_records_load(*, patients: dict[str, Any], doctors: Sequence[Any] = ()) 
             )
         written[username] = created
     return written
+
+
+def demo_load(users: Mapping[str, Any], stdout: Any) -> None:
+    """`yunyi demo` hook: records for patient1 and patient2, with consent for both demo doctors."""
+    demo_records_load(
+        patients={name: users[name] for name in ("patient1", "patient2")},
+        doctors=[users["doctor1"], users["doctor2"]],
+    )

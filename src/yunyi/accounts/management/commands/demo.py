@@ -6,11 +6,13 @@ with a fixed, published secret (`DEMO_TOTP_SECRETS`), so anyone trying the demo 
 
 from __future__ import annotations
 
+import importlib
 from base64 import b32decode, b32encode
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
@@ -104,18 +106,26 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = {spec.username: self._user(spec) for spec in DEMO_USERS}
             self._ward(users["guardian1"])
-        try:
-            from yunyi.emr.demo import demo_records_load
-        except ImportError:  # the medical record app is optional for the accounts demo
-            pass
-        else:
-            demo_records_load(
-                patients={name: users[name] for name in ("patient1", "patient2")},
-                doctors=[users["doctor1"], users["doctor2"]],
-            )
+        self._load_app_demos(users)
         if "setup-web-client" in get_commands():
             call_command("setup-web-client", stdout=self.stdout, stderr=self.stderr)
         self._print_table()
+
+    def _load_app_demos(self, users: dict[str, User]) -> None:
+        """Each installed app may ship `<app>/demo.py` with `demo_load(users, stdout)`; they run
+        in INSTALLED_APPS order, so an app's demo data can build on the apps it depends on."""
+        for config in apps.get_app_configs():
+            if not config.name.startswith("yunyi.") or config.name == "yunyi.accounts":
+                continue
+            try:
+                module = importlib.import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.demo":
+                    raise
+                continue
+            loader = getattr(module, "demo_load", None)
+            if callable(loader):
+                loader(users, self.stdout)
 
     def _user(self, spec: DemoUser) -> User:
         user, _created = User.objects.get_or_create(username=spec.username)
