@@ -12,6 +12,7 @@ MODULES = (
     "matching_recommend",
     "matching_assign",
     "matching_regions",
+    "matching_naive_kmeans",
     "diagnosis_inference",
     "emr_fhir",
 )

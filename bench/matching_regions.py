@@ -1,5 +1,5 @@
-"""Service regions by k-means on 1,000,000 demand points (issue 4), and what the min-cost flow
-gains over "plain k-means with doctors as initial centres" (the first sketch).
+"""Service regions by k-means on 1,000,000 demand points (issue 4). What the min-cost flow gains
+over "plain k-means with doctors as initial centres" is `bench/matching_naive_kmeans.py`.
 
 Demand and doctors are spread by population around 36 Chinese cities (`matching.synthetic`).
 K is chosen by silhouette over 2..12 on a 10,000-point sample, then k-means runs on all points
@@ -11,13 +11,9 @@ from __future__ import annotations
 import os
 import time
 
-import numpy as np
-
 from bench.harness import table
-from bench.matching_assign import synthetic_problem
-from yunyi.matching.assignment import assign_greedy_nearest, assign_min_cost_flow
 from yunyi.matching.geo import haversine_km_array, to_sphere_xyz_km
-from yunyi.matching.regions import choose_k_by_silhouette, naive_kmeans_matching, service_regions
+from yunyi.matching.regions import choose_k_by_silhouette, service_regions
 from yunyi.matching.synthetic import CITIES, synthetic_points
 
 POINTS = int(os.environ.get("BENCH_REGION_POINTS", "1000000"))
@@ -84,69 +80,6 @@ def main() -> None:
                 for r in sorted(chosen.regions, key=lambda r: -r.demand)
             ],
         )
-    )
-    print()
-    problem = synthetic_problem(10_000, 2_000, seed=10_000)
-    naive = naive_kmeans_matching(problem)
-    flow = assign_min_cost_flow(problem)
-    greedy = assign_greedy_nearest(problem)
-    overload = int(np.maximum(0, naive.result.loads - problem.capacity).sum())
-    print(
-        table(
-            "Plain k-means with doctors as initial centres vs the min-cost flow "
-            "(10,000 requests, 2,000 doctors, 30 km radius)",
-            (
-                "method",
-                "seconds",
-                "travel km",
-                "mean km",
-                "over capacity",
-                "requests over",
-                "out of reach",
-                "idle doctors",
-                "unassigned",
-            ),
-            [
-                (
-                    "k-means, doctors as centres",
-                    naive.result.seconds,
-                    naive.result.travel_km,
-                    naive.result.travel_km / problem.requests,
-                    naive.result.over_capacity,
-                    overload,
-                    naive.out_of_reach,
-                    naive.doctors_without_patients,
-                    naive.result.unassigned,
-                ),
-                (
-                    "greedy nearest-first",
-                    greedy.seconds,
-                    greedy.travel_km,
-                    greedy.travel_km / max(1, problem.requests - greedy.unassigned),
-                    greedy.over_capacity,
-                    0,
-                    0,
-                    int((greedy.loads == 0).sum()),
-                    greedy.unassigned,
-                ),
-                (
-                    "min-cost flow",
-                    flow.seconds,
-                    flow.travel_km,
-                    flow.travel_km / max(1, problem.requests - flow.unassigned),
-                    flow.over_capacity,
-                    0,
-                    0,
-                    int((flow.loads == 0).sum()),
-                    flow.unassigned,
-                ),
-            ],
-        )
-    )
-    drift = naive.centre_drift_km
-    print(
-        f"k-means centres drifted from their doctors: median {np.median(drift):.1f} km, "
-        f"p95 {np.percentile(drift, 95):.1f} km"
     )
 
 

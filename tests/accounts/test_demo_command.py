@@ -44,7 +44,14 @@ def test_demo_creates_the_demo_accounts_idempotently() -> None:
     call_command("demo", stdout=out)
     first = _counts()
     call_command("demo", stdout=StringIO())
-    assert _counts() == first == (9, 10, 4, 1, 5)
+    assert _counts() == first  # a second run adds nothing (other apps' demo data included)
+    accounts = User.objects.filter(username__in=DEMO_ROLES) | User.objects.filter(
+        guardian_links__isnull=False
+    )
+    assert accounts.count() == 9  # the 8 demo accounts and guardian1's ward
+    assert RoleGrant.objects.filter(user__in=accounts).count() == 10
+    assert RealNameIdentity.objects.filter(user__in=accounts).count() == 4
+    assert (GuardianLink.objects.count(), TOTPDevice.objects.count()) == (1, 5)
 
     for username, roles in DEMO_ROLES.items():
         user = User.objects.get(username=username)

@@ -66,7 +66,7 @@ def test_an_append_rolls_back_with_its_callers_transaction() -> None:
     assert _append().seq == 2
 
 
-def test_an_append_takes_three_statements() -> None:
+def test_an_append_takes_three_statements_two_on_postgresql() -> None:
     _append()
     seen: list[str] = []
 
@@ -75,5 +75,11 @@ def test_an_append_takes_three_statements() -> None:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
-        _append()
-    assert seen == ["SELECT", "INSERT", "UPDATE"]
+        entry = _append()
+    if connection.vendor == "postgresql":
+        # The head moves in the statement that appends (a data-modifying WITH).
+        assert seen == ["SELECT", "WITH"]
+    else:
+        assert seen == ["SELECT", "INSERT", "UPDATE"]
+    assert AuditChainHead.objects.get(id=1).seq == entry.seq == 2
+    assert AuditChainHead.objects.get(id=1).hash == entry.hash

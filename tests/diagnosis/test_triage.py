@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from yunyi.core.errors import ApplicationError
-from yunyi.practitioners.departments import DEPARTMENTS
 from yunyi.diagnosis.triage.engine import (
     RULES_PATH,
     symptom_catalogue,
@@ -17,6 +16,7 @@ from yunyi.diagnosis.triage.engine import (
     triage_rules,
     triage_rules_problems,
 )
+from yunyi.practitioners.departments import DEPARTMENTS
 
 VIGNETTES = json.loads(RULES_PATH.with_name("vignettes.json").read_text(encoding="utf-8"))[
     "vignettes"

@@ -23,6 +23,7 @@ from tests.emr.conftest import observation
 from yunyi.audit.models import AuditEntry
 from yunyi.audit.services import AuditContext
 from yunyi.emr.care import care_relationship_end, care_relationship_grant, patient_record_ensure
+from yunyi.emr.selectors import cared_patient_ids, practitioner_ids_for_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -303,6 +304,34 @@ def test_the_patients_active_consent_lets_the_named_doctor_in(make_user: Any) ->
         == 200
     )
     assert doctor_client.get(f"{BASE}/Observation/{observation_id}").status_code == 403
+
+
+def test_the_practitioners_of_a_patient_are_those_with_care_or_an_active_consent(
+    make_user: Any,
+) -> None:
+    consented, granted, stranger = (make_user(roles=["doctor"]) for _ in range(3))
+    patient, other = make_user(roles=["patient"]), make_user(roles=["patient"])
+    _record_of(patient)
+    patient_client = user_client(patient, scope="patient/*.cruds")
+    created = patient_client.post(
+        f"{BASE}/Consent", data=_consent(patient, consented), content_type="application/fhir+json"
+    )
+    assert created.status_code == 201
+    relationship = _grant(granted, patient)
+    _grant(stranger, other)
+
+    def ids() -> frozenset[str]:
+        return practitioner_ids_for_patient(patient_id=str(patient.pk), now=timezone.now())
+
+    assert ids() == {str(consented.pk), str(granted.pk)}
+    assert str(patient.pk) in cared_patient_ids(practitioner=consented, now=timezone.now())
+    revoked = {**created.json(), "status": "inactive"}
+    response = patient_client.put(
+        f"{BASE}/Consent/{revoked['id']}", data=revoked, content_type="application/fhir+json"
+    )
+    assert response.status_code == 200
+    care_relationship_end(relationship=relationship, context=AuditContext(client_id="pytest"))
+    assert ids() == frozenset()
 
 
 def test_break_the_glass_lets_a_doctor_in_and_raises_an_audit_alert(make_user: Any) -> None:

@@ -38,6 +38,7 @@ def test_rotation_re_encrypts_every_resident_id_under_the_new_primary_key(
     assert out.getvalue().splitlines() == [
         "accounts.RealNameIdentity.resident_id_ciphertext: 2/3 rows checked, 2 re-encrypted",
         "accounts.RealNameIdentity.resident_id_ciphertext: 3/3 rows checked, 3 re-encrypted",
+        "practitioners.Licence.number_ciphertext: 0/0 rows checked, 0 re-encrypted",
         "Done: 3 value(s) re-encrypted under key 'new'.",
     ]
     assert _kids() == ["new", "new", "new"]
@@ -99,5 +100,6 @@ def test_rotation_with_nothing_stored_reports_zero(settings: Any) -> None:
     call_command("rotate-field-keys", stdout=out)
     assert out.getvalue().splitlines() == [
         "accounts.RealNameIdentity.resident_id_ciphertext: 0/0 rows checked, 0 re-encrypted",
+        "practitioners.Licence.number_ciphertext: 0/0 rows checked, 0 re-encrypted",
         f"Done: 0 value(s) re-encrypted under key '{settings.FIELD_KEYS.split(':')[0]}'.",
     ]

@@ -7,11 +7,12 @@ function summary(roles: string[]) {
 }
 
 describe('navigation by role', () => {
-  it('gives a patient home, their record and the coming-soon doctor search', () => {
+  it('gives a patient home, their record, the symptom check and the doctor search', () => {
     expect(summary(['patient'])).toEqual([
       ['home', '/', false],
       ['records', '/record', false],
-      ['find-doctor', null, true],
+      ['symptom-check', '/symptom-check', false],
+      ['find-doctor', '/find-doctor', false],
     ])
   })
 
@@ -19,6 +20,7 @@ describe('navigation by role', () => {
     expect(summary(['guardian'])).toEqual([
       ['home', '/', false],
       ['records', '/record', false],
+      ['symptom-check', '/symptom-check', false],
       ['wards', '/profile#wards', false],
     ])
   })
@@ -27,22 +29,40 @@ describe('navigation by role', () => {
     expect(summary(['doctor'])).toEqual([
       ['home', '/', false],
       ['patients', '/patients', false],
+      ['practice', '/practice', false],
       ['workbench', null, true],
     ])
     expect(summary(['pharmacist'])).toEqual([['home', '/', false], ['rx-review', null, true]])
-    expect(summary(['operator'])).toEqual([['home', '/', false], ['rentals', null, true]])
+    expect(summary(['operator'])).toEqual([
+      ['home', '/', false],
+      ['rentals', null, true],
+      ['assignment', '/operations/assignment', false],
+      ['regions', '/operations/regions', false],
+    ])
   })
 
   it('links an admin to the Django admin site', () => {
-    expect(summary(['admin'])).toEqual([['home', '/', false], ['admin', '/admin/', false]])
+    expect(summary(['admin'])).toEqual([
+      ['home', '/', false],
+      ['model-registry', '/model-registry', false],
+      ['licence-review', '/licence-review', false],
+      ['assignment', '/operations/assignment', false],
+      ['regions', '/operations/regions', false],
+      ['admin', '/admin/', false],
+    ])
   })
 
   it('combines roles in a fixed order without duplicates', () => {
     expect(summary(['admin', 'patient', 'guardian', 'patient']).map(([key]) => key)).toEqual([
       'home',
       'records',
+      'symptom-check',
       'find-doctor',
       'wards',
+      'model-registry',
+      'licence-review',
+      'assignment',
+      'regions',
       'admin',
     ])
   })

@@ -18,17 +18,44 @@ const HOME: NavItem = { key: 'home', label: 'nav.home', to: '/', comingSoon: fal
 
 const RECORDS: NavItem = { key: 'records', label: 'nav.records', to: '/record', comingSoon: false }
 
+const SYMPTOM_CHECK: NavItem = {
+  key: 'symptom-check',
+  label: 'diagnosis.nav.symptomCheck',
+  to: '/symptom-check',
+  comingSoon: false,
+}
+
+const ASSIGNMENT: NavItem = {
+  key: 'assignment',
+  label: 'matching.nav.assignment',
+  to: '/operations/assignment',
+  comingSoon: false,
+}
+
+const REGIONS: NavItem = { key: 'regions', label: 'matching.nav.regions', to: '/operations/regions', comingSoon: false }
+
 const BY_ROLE: Record<string, NavItem[]> = {
-  patient: [RECORDS, { key: 'find-doctor', label: 'nav.findDoctor', comingSoon: true }],
+  patient: [
+    RECORDS,
+    SYMPTOM_CHECK,
+    { key: 'find-doctor', label: 'nav.findDoctor', to: '/find-doctor', comingSoon: false },
+  ],
   // A guardian reads their wards' records on the same page.
-  guardian: [RECORDS, { key: 'wards', label: 'nav.wards', to: '/profile#wards', comingSoon: false }],
+  guardian: [RECORDS, SYMPTOM_CHECK, { key: 'wards', label: 'nav.wards', to: '/profile#wards', comingSoon: false }],
   doctor: [
     { key: 'patients', label: 'nav.patients', to: '/patients', comingSoon: false },
+    { key: 'practice', label: 'practitioners.nav.practice', to: '/practice', comingSoon: false },
     { key: 'workbench', label: 'nav.workbench', comingSoon: true },
   ],
   pharmacist: [{ key: 'rx-review', label: 'nav.rxReview', comingSoon: true }],
-  operator: [{ key: 'rentals', label: 'nav.rentals', comingSoon: true }],
-  admin: [{ key: 'admin', label: 'nav.admin', href: '/admin/', comingSoon: false }],
+  operator: [{ key: 'rentals', label: 'nav.rentals', comingSoon: true }, ASSIGNMENT, REGIONS],
+  admin: [
+    { key: 'model-registry', label: 'diagnosis.nav.modelRegistry', to: '/model-registry', comingSoon: false },
+    { key: 'licence-review', label: 'practitioners.nav.licenceReview', to: '/licence-review', comingSoon: false },
+    ASSIGNMENT,
+    REGIONS,
+    { key: 'admin', label: 'nav.admin', href: '/admin/', comingSoon: false },
+  ],
 }
 
 const ROLE_ORDER = ['patient', 'guardian', 'doctor', 'pharmacist', 'operator', 'admin']

@@ -64,6 +64,58 @@ export const routes = [
     meta: { title: 'patients.chart', requiresAuth: true },
   },
   {
+    path: '/symptom-check',
+    name: 'symptom-check',
+    component: () => import('@/pages/SymptomCheckPage.vue'),
+    meta: { title: 'diagnosis.symptoms.title', requiresAuth: true },
+  },
+  {
+    // Not under /admin/: the server sends /admin/* to the Django admin site, so a reload there
+    // would never reach the app.
+    path: '/model-registry',
+    name: 'model-registry',
+    component: () => import('@/pages/ModelRegistryPage.vue'),
+    meta: { title: 'diagnosis.registry.title', requiresAuth: true },
+  },
+  {
+    path: '/find-doctor',
+    name: 'find-doctor',
+    component: () => import('@/pages/FindDoctorPage.vue'),
+    meta: { title: 'matching.find.title', requiresAuth: true },
+  },
+  {
+    path: '/operations/assignment',
+    name: 'assignment',
+    component: () => import('@/pages/AssignmentPage.vue'),
+    meta: { title: 'matching.assignment.title', requiresAuth: true },
+  },
+  {
+    path: '/operations/regions',
+    name: 'regions',
+    component: () => import('@/pages/RegionsPage.vue'),
+    meta: { title: 'matching.regions.title', requiresAuth: true },
+  },
+  {
+    path: '/practice',
+    name: 'practice',
+    component: () => import('@/pages/PracticePage.vue'),
+    meta: { title: 'practitioners.practice.title', requiresAuth: true },
+  },
+  {
+    // Public: a verified doctor's profile is a directory entry.
+    path: '/doctors/:id',
+    name: 'doctor-profile',
+    component: () => import('@/pages/DoctorProfilePage.vue'),
+    meta: { title: 'practitioners.profile.title' },
+  },
+  {
+    // Not under /admin/ (the Django admin site's), like /model-registry.
+    path: '/licence-review',
+    name: 'licence-review',
+    component: () => import('@/pages/LicenceReviewPage.vue'),
+    meta: { title: 'practitioners.review.title', requiresAuth: true },
+  },
+  {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
     component: () => import('@/pages/NotFoundPage.vue'),

@@ -38,6 +38,468 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/departments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Departments */
+        get: operations["yunyi_practitioners_api_departments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/diagnosis/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The model registry: every version of every task */
+        get: operations["yunyi_diagnosis_api_models_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/diagnosis/models/{model_id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a model version the one serving its task */
+        post: operations["yunyi_diagnosis_api_model_activate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/diagnosis/models/{model_id}/card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A model version's card */
+        get: operations["yunyi_diagnosis_api_model_card"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/diagnosis/models/{model_id}/plots/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A model version's ROC or calibration plot (PNG) */
+        get: operations["yunyi_diagnosis_api_model_plot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/diagnosis/monitoring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Suggestions shown, accepted and dismissed per model version */
+        get: operations["yunyi_diagnosis_api_monitoring"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/diagnosis/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each active model's suggestion from a patient's record
+         * @description Doctors: every suggestion computed is written to the record as a RiskAssessment and can
+         *     be accepted or dismissed. Patients and guardians (their own or a ward's record) only when
+         *     `YUNYI_DIAGNOSIS_PATIENT_VISIBLE` is on; nothing is written for them.
+         */
+        get: operations["yunyi_diagnosis_api_suggestions_get"];
+        put?: never;
+        /**
+         * A model's suggestion from explicit inputs (and the patient's record, if named)
+         * @description Doctors only. With `patient`, inputs not posted come from the record and the suggestion
+         *     is written to the record; without, nothing is read or written.
+         */
+        post: operations["yunyi_diagnosis_api_suggestions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/diagnosis/suggestions/{suggestion_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept or dismiss a suggestion shown to you */
+        post: operations["yunyi_diagnosis_api_suggestion_feedback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/diagnosis/symptoms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The symptom catalogue with duration, severity and sex choices */
+        get: operations["yunyi_diagnosis_api_symptoms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/diagnosis/triage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Urgency, reasons and departments for a set of symptoms */
+        post: operations["yunyi_diagnosis_api_triage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Doctor Search
+         * @description Verified doctors, filtered; with `lat` and `lon`, those within `radius_km` (default
+         *     and cap: `PRACTITIONERS_MAX_SEARCH_RADIUS_KM`), nearest first.
+         */
+        get: operations["yunyi_practitioners_api_doctor_search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors/me/licence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Own Licence Submit
+         * @description Submit the practising certificate (multipart: `number`, up to 5 `documents`).
+         */
+        post: operations["yunyi_practitioners_api_own_licence_submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors/me/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Own Presence */
+        post: operations["yunyi_practitioners_api_own_presence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors/me/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Own Profile */
+        get: operations["yunyi_practitioners_api_own_profile"];
+        /** Own Profile Save */
+        put: operations["yunyi_practitioners_api_own_profile_save"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors/me/profile/photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Own Photo */
+        post: operations["yunyi_practitioners_api_own_photo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors/me/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Own Schedule */
+        get: operations["yunyi_practitioners_api_own_schedule"];
+        /** Own Schedule Replace */
+        put: operations["yunyi_practitioners_api_own_schedule_replace"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors/{doctor_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Doctor Public
+         * @description A verified doctor's public profile with free slots over the next 7 days.
+         */
+        get: operations["yunyi_practitioners_api_doctor_public"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctors/{doctor_id}/photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Doctor Photo */
+        get: operations["yunyi_practitioners_api_doctor_photo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/licences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Licence Queue */
+        get: operations["yunyi_practitioners_api_licence_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/licences/{licence_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Licence Decision */
+        post: operations["yunyi_practitioners_api_licence_decision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/licences/{licence_id}/documents/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Licence Document
+         * @description One scan of a licence, for the reviewing administrator (audited).
+         */
+        get: operations["yunyi_practitioners_api_licence_document"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/matching/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assignment Run
+         * @description Assign the day's pending home-visit requests (min-cost flow, greedy baseline beside it);
+         *     `apply` marks them assigned. Operators and admins.
+         */
+        post: operations["yunyi_matching_api_assignment_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/matching/assignments/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Assignment Get */
+        get: operations["yunyi_matching_api_assignment_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/matching/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recommendations
+         * @description Doctors for a patient, best first, each with its reasons; an empty answer says why
+         *     (`empty_reason`). `patient`: a guardian searching for a ward (default: the caller).
+         */
+        get: operations["yunyi_matching_api_recommendations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/matching/regions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Regions
+         * @description Service regions over the period's demand (default: the last 90 days): K given, or chosen
+         *     by silhouette. Admins and operators.
+         */
+        get: operations["yunyi_matching_api_regions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -130,6 +592,217 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AssignmentDoctorLoadOut */
+        AssignmentDoctorLoadOut: {
+            /** Capacity */
+            capacity: number;
+            /** Department */
+            department: string;
+            /** Doctor Id */
+            doctor_id: string;
+            /** Lat */
+            lat: number;
+            /** Load */
+            load: number;
+            /** Lon */
+            lon: number;
+        };
+        /** AssignmentPlanRowOut */
+        AssignmentPlanRowOut: {
+            /** Department */
+            department: string;
+            /** Doctor Id */
+            doctor_id: string | null;
+            /** Km */
+            km: number | null;
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+            /** Request Id */
+            request_id: string;
+        };
+        /** AssignmentRunIn */
+        AssignmentRunIn: {
+            /**
+             * Apply
+             * @default false
+             */
+            apply: boolean;
+            /** Department */
+            department?: string | null;
+            /**
+             * Wanted On
+             * Format: date
+             */
+            wanted_on: string;
+        };
+        /** AssignmentRunOut */
+        AssignmentRunOut: {
+            /** Applied */
+            applied: boolean;
+            /** Assigned */
+            assigned: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Department */
+            department: string | null;
+            /** Doctor Loads */
+            doctor_loads: components["schemas"]["AssignmentDoctorLoadOut"][];
+            /** Doctors */
+            doctors: number;
+            greedy: components["schemas"]["AssignmentTotalsOut"];
+            /** Id */
+            id: string;
+            min_cost_flow: components["schemas"]["AssignmentTotalsOut"];
+            /** Over Capacity */
+            over_capacity: number;
+            /** Plan */
+            plan: components["schemas"]["AssignmentPlanRowOut"][];
+            /** Requests */
+            requests: number;
+            /** Saving Percent */
+            saving_percent: number | null;
+            /** Seconds */
+            seconds: number;
+            /**
+             * Wanted On
+             * Format: date
+             */
+            wanted_on: string;
+        };
+        /** AssignmentTotalsOut */
+        AssignmentTotalsOut: {
+            /** Cost */
+            cost: number;
+            /** Travel Km */
+            travel_km: number;
+            /** Unassigned */
+            unassigned: number;
+            /** Wait Minutes */
+            wait_minutes: number;
+        };
+        /** DecisionIn */
+        DecisionIn: {
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "verify" | "reject" | "suspend" | "reinstate";
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** DepartmentOut */
+        DepartmentOut: {
+            /** Code */
+            code: string;
+            /** En */
+            en: string;
+            /** Nhc Code */
+            nhc_code: string;
+            /** Zh */
+            zh: string;
+        };
+        /** DiagnosisLabel */
+        DiagnosisLabel: {
+            /** En */
+            en: string;
+            /** Zh */
+            zh: string;
+        };
+        /** DoctorCardOut */
+        DoctorCardOut: {
+            /** City */
+            city: string;
+            /** Department */
+            department: string;
+            /** Display Name */
+            display_name: string;
+            /** Fees */
+            fees: {
+                [key: string]: number;
+            };
+            /** Gender */
+            gender: string | null;
+            /** Hospital */
+            hospital: string;
+            /** Id */
+            id: string;
+            /** Languages */
+            languages: string[];
+            /** Photo Url */
+            photo_url: string | null;
+            /** Rating */
+            rating: number | null;
+            /** Rating Count */
+            rating_count: number;
+            /** Title */
+            title: string;
+        };
+        /** DoctorPageOut */
+        DoctorPageOut: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: components["schemas"]["DoctorCardOut"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** DoctorPublicOut */
+        DoctorPublicOut: {
+            /** Bio */
+            bio: string;
+            /** City */
+            city: string;
+            /** Department */
+            department: string;
+            /** Display Name */
+            display_name: string;
+            /** Fees */
+            fees: {
+                [key: string]: number;
+            };
+            /** Gender */
+            gender: string | null;
+            /** Hospital */
+            hospital: string;
+            /** Id */
+            id: string;
+            /** Languages */
+            languages: string[];
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
+            /** Online */
+            online: boolean;
+            /** Photo Url */
+            photo_url: string | null;
+            /** Practice Address */
+            practice_address: string;
+            /** Rating */
+            rating: number | null;
+            /** Rating Count */
+            rating_count: number;
+            /** Service Radius Km */
+            service_radius_km: number;
+            /** Slots */
+            slots: components["schemas"]["SlotOut"][];
+            /** Time Zone */
+            time_zone: string;
+            /** Title */
+            title: string;
+        };
         /** ErrorDetail */
         ErrorDetail: {
             /** Code */
@@ -142,6 +815,215 @@ export interface components {
         /** ErrorOut */
         ErrorOut: {
             error: components["schemas"]["ErrorDetail"];
+        };
+        /** ExceptionIO */
+        ExceptionIO: {
+            /**
+             * End Date
+             * Format: date
+             */
+            end_date: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "leave" | "holiday";
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /**
+             * Start Date
+             * Format: date
+             */
+            start_date: string;
+        };
+        /** ExplicitInputIn */
+        ExplicitInputIn: {
+            /** Unit */
+            unit?: string | null;
+            /** Value */
+            value: number;
+        };
+        /** FeedbackMonitoringOut */
+        FeedbackMonitoringOut: {
+            /** Acceptance Rate */
+            acceptance_rate: number | null;
+            /** Accepted */
+            accepted: number;
+            /** Dismissed */
+            dismissed: number;
+            /** Is Active */
+            is_active: boolean;
+            model: components["schemas"]["SuggestionModelOut"];
+            /** Pending */
+            pending: number;
+            /** Shown */
+            shown: number;
+            /** Task */
+            task: string;
+        };
+        /** InputContributionOut */
+        InputContributionOut: {
+            /** Change */
+            change: number;
+            /** Input */
+            input: string;
+            label: components["schemas"]["DiagnosisLabel"];
+            /** Reference */
+            reference: number;
+            /** Value */
+            value: number;
+        };
+        /** InputOutOfRangeOut */
+        InputOutOfRangeOut: {
+            /** Input */
+            input: string;
+            /** Max */
+            max: number;
+            /** Min */
+            min: number;
+            /** Value */
+            value: number;
+        };
+        /** InputUsedOut */
+        InputUsedOut: {
+            /** Effective */
+            effective: string | null;
+            /** Given Unit */
+            given_unit: string;
+            /** Given Value */
+            given_value: number;
+            /** Input */
+            input: string;
+            label: components["schemas"]["DiagnosisLabel"];
+            /** Loinc */
+            loinc: string | null;
+            /** Source */
+            source: string;
+            /** Unit */
+            unit: string;
+            /** Value */
+            value: number;
+        };
+        /** LicenceOut */
+        LicenceOut: {
+            /** Document Count */
+            document_count: number;
+            /** Id */
+            id: string;
+            /** Number Masked */
+            number_masked: string;
+            /** Reason */
+            reason: string;
+            /** Reviewed At */
+            reviewed_at: string | null;
+            /** Status */
+            status: string;
+            /**
+             * Submitted At
+             * Format: date-time
+             */
+            submitted_at: string;
+        };
+        /** LicencePageOut */
+        LicencePageOut: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: components["schemas"]["LicenceReviewOut"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** LicenceReviewOut */
+        LicenceReviewOut: {
+            /** Department */
+            department: string;
+            /** Doctor Id */
+            doctor_id: string;
+            /** Doctor Name */
+            doctor_name: string;
+            /** Document Count */
+            document_count: number;
+            /** Hospital */
+            hospital: string;
+            /** Id */
+            id: string;
+            /** Number Masked */
+            number_masked: string;
+            /** Reason */
+            reason: string;
+            /** Reviewed At */
+            reviewed_at: string | null;
+            /** Status */
+            status: string;
+            /**
+             * Submitted At
+             * Format: date-time
+             */
+            submitted_at: string;
+        };
+        /** MatchCardOut */
+        MatchCardOut: {
+            /**
+             * City
+             * @default
+             */
+            city: string;
+            /** Department */
+            department: string;
+            /** Display Name */
+            display_name: string;
+            /**
+             * Fees
+             * @default {}
+             */
+            fees: {
+                [key: string]: number;
+            };
+            /** Gender */
+            gender?: string | null;
+            /** Hospital */
+            hospital: string;
+            /** Id */
+            id: string;
+            /**
+             * Languages
+             * @default []
+             */
+            languages: string[];
+            /** Photo Url */
+            photo_url?: string | null;
+            /** Rating */
+            rating?: number | null;
+            /**
+             * Rating Count
+             * @default 0
+             */
+            rating_count: number;
+            /** Title */
+            title: string;
+        };
+        /** MatchPointOut */
+        MatchPointOut: {
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+        };
+        /** MatchReasonOut */
+        MatchReasonOut: {
+            /** Contribution */
+            contribution: number;
+            /** Count */
+            count?: number | null;
+            /** Kind */
+            kind: string;
+            /** Value */
+            value: number | string | boolean;
         };
         /** MeOut */
         MeOut: {
@@ -172,12 +1054,217 @@ export interface components {
             /** Preferred Language */
             preferred_language?: ("zh-hans" | "en") | null;
         };
+        /** MetricInterval */
+        MetricInterval: {
+            /** High */
+            high: number | null;
+            /** Low */
+            low: number | null;
+            /** Value */
+            value: number | null;
+        };
         /** MfaOut */
         MfaOut: {
             /** Required */
             required: boolean;
             /** Totp Enabled */
             totp_enabled: boolean;
+        };
+        /** MissingInputOut */
+        MissingInputOut: {
+            /** Code */
+            code: string;
+            /** Input */
+            input: string;
+            label: components["schemas"]["DiagnosisLabel"];
+            /** Loinc */
+            loinc: string | null;
+            /** System */
+            system: string;
+            /** Unit */
+            unit: string;
+        };
+        /** ModelMetricRowOut */
+        ModelMetricRowOut: {
+            baseline: components["schemas"]["MetricInterval"];
+            /** Metric */
+            metric: string;
+            model: components["schemas"]["MetricInterval"];
+            /** Published */
+            published?: number | null;
+            /** Published Source */
+            published_source?: string | null;
+        };
+        /** ModelVersionOut */
+        ModelVersionOut: {
+            /** Counts */
+            counts: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Is Active */
+            is_active: boolean;
+            /** Metrics */
+            metrics: components["schemas"]["ModelMetricRowOut"][];
+            /** Plots */
+            plots: string[];
+            /** Published */
+            published: {
+                [key: string]: unknown;
+            }[];
+            /** Task */
+            task: string;
+            /** Threshold */
+            threshold: number | null;
+            title: components["schemas"]["DiagnosisLabel"];
+            /** Trained At */
+            trained_at: string | null;
+            /** Training Seconds */
+            training_seconds: number | null;
+            /** Version */
+            version: string;
+        };
+        /** OwnProfileOut */
+        OwnProfileOut: {
+            /** Bio */
+            bio: string;
+            /** City */
+            city: string;
+            /** Daily Capacity */
+            daily_capacity: number;
+            /** Department */
+            department: string;
+            /** Display Name */
+            display_name: string;
+            /** Fees */
+            fees: {
+                [key: string]: number;
+            };
+            /** Gender */
+            gender: string;
+            /** Hospital */
+            hospital: string;
+            /** Id */
+            id: string;
+            /** Is Verified */
+            is_verified: boolean;
+            /** Languages */
+            languages: string[];
+            /** Latitude */
+            latitude: number | null;
+            licence: components["schemas"]["LicenceOut"] | null;
+            /** Longitude */
+            longitude: number | null;
+            /** Max Service Radius Km */
+            max_service_radius_km: number;
+            /** Photo Url */
+            photo_url: string | null;
+            /** Practice Address */
+            practice_address: string;
+            presence: components["schemas"]["PresenceOut"] | null;
+            /** Rating */
+            rating: number | null;
+            /** Rating Count */
+            rating_count: number;
+            /** Service Radius Km */
+            service_radius_km: number;
+            /** Time Zone */
+            time_zone: string;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** PresenceIn */
+        PresenceIn: {
+            /** Queue Room */
+            queue_room?: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "online" | "offline";
+        };
+        /** PresenceOut */
+        PresenceOut: {
+            /** Last Seen */
+            last_seen: string | null;
+            /** Queue Room */
+            queue_room: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "online" | "offline";
+        };
+        /** ProfileIn */
+        ProfileIn: {
+            /**
+             * Bio
+             * @default
+             */
+            bio: string;
+            /**
+             * City
+             * @default
+             */
+            city: string;
+            /**
+             * Daily Capacity
+             * @default 20
+             */
+            daily_capacity: number;
+            /** Department */
+            department: string;
+            /** Display Name */
+            display_name: string;
+            /** Fees */
+            fees?: {
+                [key: string]: number;
+            };
+            /**
+             * Gender
+             * @default
+             * @enum {string}
+             */
+            gender: "" | "female" | "male";
+            /**
+             * Hospital
+             * @default
+             */
+            hospital: string;
+            /** Languages */
+            languages?: string[];
+            /** Latitude */
+            latitude?: number | null;
+            /** Longitude */
+            longitude?: number | null;
+            /**
+             * Practice Address
+             * @default
+             */
+            practice_address: string;
+            /**
+             * Service Radius Km
+             * @default 0
+             */
+            service_radius_km: number;
+            /**
+             * Time Zone
+             * @default Asia/Shanghai
+             */
+            time_zone: string;
+            /** Title */
+            title: string;
         };
         /** RealNameIn */
         RealNameIn: {
@@ -208,6 +1295,131 @@ export interface components {
              */
             verified_at: string;
         };
+        /** RecommendationOut */
+        RecommendationOut: {
+            /** Distance Km */
+            distance_km: number;
+            doctor: components["schemas"]["MatchCardOut"] | null;
+            /** Doctor Id */
+            doctor_id: string;
+            /** Expected Wait Minutes */
+            expected_wait_minutes: number;
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+            /** Next Slot At */
+            next_slot_at: string | null;
+            /** Reasons */
+            reasons: components["schemas"]["MatchReasonOut"][];
+            /** Score */
+            score: number;
+        };
+        /** RecommendationQueryOut */
+        RecommendationQueryOut: {
+            /** Department */
+            department: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /** Lat */
+            lat: number;
+            /** Limit */
+            limit: number;
+            /** Lon */
+            lon: number;
+            /** Mode */
+            mode: string;
+            /** Radius Km */
+            radius_km: number | null;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+        };
+        /** RecommendationsOut */
+        RecommendationsOut: {
+            /** Empty Reason */
+            empty_reason: string | null;
+            /** Examined */
+            examined: number;
+            /** Exhaustive */
+            exhaustive: boolean;
+            /** Filtered */
+            filtered: {
+                [key: string]: number;
+            };
+            /** Items */
+            items: components["schemas"]["RecommendationOut"][];
+            query: components["schemas"]["RecommendationQueryOut"];
+        };
+        /** ScheduleIO */
+        ScheduleIO: {
+            /** Exceptions */
+            exceptions?: components["schemas"]["ExceptionIO"][];
+            /** Templates */
+            templates: components["schemas"]["TemplateIO"][];
+        };
+        /** ScheduleOut */
+        ScheduleOut: {
+            /** Exceptions */
+            exceptions?: components["schemas"]["ExceptionIO"][];
+            /** Templates */
+            templates: components["schemas"]["TemplateIO"][];
+            /** Time Zone */
+            time_zone: string;
+        };
+        /** ServiceRegionOut */
+        ServiceRegionOut: {
+            centroid: components["schemas"]["MatchPointOut"];
+            /** Demand */
+            demand: number;
+            /** Demand Per Doctor */
+            demand_per_doctor: number | null;
+            depot: components["schemas"]["MatchPointOut"];
+            /** Doctors */
+            doctors: number;
+            /** Index */
+            index: number;
+            /** Radius Km */
+            radius_km: number;
+        };
+        /** ServiceRegionsOut */
+        ServiceRegionsOut: {
+            /** Chosen By */
+            chosen_by: string | null;
+            /** Demand Total */
+            demand_total: number;
+            /** Doctors Total */
+            doctors_total: number;
+            /** Empty Reason */
+            empty_reason: string | null;
+            /** K */
+            k: number | null;
+            /** Points */
+            points: number[][];
+            /** Regions */
+            regions: components["schemas"]["ServiceRegionOut"][];
+            /** Silhouette */
+            silhouette: number | null;
+            /** Silhouette By K */
+            silhouette_by_k: {
+                [key: string]: number;
+            };
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+        };
         /** SignupConfirmIn */
         SignupConfirmIn: {
             /** Code */
@@ -236,6 +1448,173 @@ export interface components {
             /** Signup Id */
             signup_id: string;
         };
+        /** SlotOut */
+        SlotOut: {
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /** Modes */
+            modes: string[];
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+        };
+        /** SuggestionFeedbackIn */
+        SuggestionFeedbackIn: {
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "accepted" | "dismissed";
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** SuggestionFeedbackOut */
+        SuggestionFeedbackOut: {
+            /** Decided At */
+            decided_at: string | null;
+            /** Decision */
+            decision: string;
+            /** Id */
+            id: string;
+            /** Reason */
+            reason: string;
+            /** Task */
+            task: string;
+            /** Version */
+            version: string;
+        };
+        /** SuggestionIn */
+        SuggestionIn: {
+            /** Inputs */
+            inputs: {
+                [key: string]: components["schemas"]["ExplicitInputIn"];
+            };
+            /** Patient */
+            patient?: string | null;
+            /** Task */
+            task: string;
+        };
+        /** SuggestionModelOut */
+        SuggestionModelOut: {
+            /** Id */
+            id: number;
+            /** Version */
+            version: string;
+        };
+        /** SuggestionOut */
+        SuggestionOut: {
+            /**
+             * Contributions
+             * @default []
+             */
+            contributions: components["schemas"]["InputContributionOut"][];
+            /** Decision */
+            decision?: ("pending" | "accepted" | "dismissed") | null;
+            error?: components["schemas"]["ErrorDetail"] | null;
+            /** Id */
+            id?: string | null;
+            /**
+             * Inputs Used
+             * @default []
+             */
+            inputs_used: components["schemas"]["InputUsedOut"][];
+            /**
+             * Missing
+             * @default []
+             */
+            missing: components["schemas"]["MissingInputOut"][];
+            model: components["schemas"]["SuggestionModelOut"];
+            /**
+             * Out Of Distribution
+             * @default false
+             */
+            out_of_distribution: boolean;
+            /**
+             * Out Of Range
+             * @default []
+             */
+            out_of_range: components["schemas"]["InputOutOfRangeOut"][];
+            /**
+             * Outside Population
+             * @default false
+             */
+            outside_population: boolean;
+            /**
+             * Performance
+             * @default {}
+             */
+            performance: {
+                [key: string]: components["schemas"]["MetricInterval"];
+            };
+            /** Probability */
+            probability?: number | null;
+            /** Risk Band */
+            risk_band?: ("low" | "intermediate" | "high") | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "missing_inputs" | "refused";
+            /** Task */
+            task: string;
+            /** Threshold */
+            threshold?: number | null;
+            title: components["schemas"]["DiagnosisLabel"];
+        };
+        /** SuggestionsOut */
+        SuggestionsOut: {
+            /** Patient */
+            patient: string | null;
+            /** Suggestions */
+            suggestions: components["schemas"]["SuggestionOut"][];
+        };
+        /** SuggestionsQuery */
+        SuggestionsQuery: {
+            /** Patient */
+            patient: string;
+            /** Task */
+            task?: string | null;
+        };
+        /** SymptomCatalogueOut */
+        SymptomCatalogueOut: {
+            /** Durations */
+            durations: components["schemas"]["TriageChoiceOut"][];
+            /** Severities */
+            severities: components["schemas"]["TriageChoiceOut"][];
+            /** Sexes */
+            sexes: components["schemas"]["TriageChoiceOut"][];
+            /** Symptoms */
+            symptoms: components["schemas"]["TriageSymptomOut"][];
+            /** Urgencies */
+            urgencies: components["schemas"]["TriageChoiceOut"][];
+        };
+        /** TemplateIO */
+        TemplateIO: {
+            /**
+             * End Time
+             * Format: time
+             */
+            end_time: string;
+            /** Modes */
+            modes: ("video" | "text" | "in_person" | "home_visit")[];
+            /** Slot Minutes */
+            slot_minutes: number;
+            /**
+             * Start Time
+             * Format: time
+             */
+            start_time: string;
+            /** Weekday */
+            weekday: number;
+        };
         /** TotpCodeIn */
         TotpCodeIn: {
             /** Code */
@@ -251,6 +1630,69 @@ export interface components {
             qr_svg: string;
             /** Secret */
             secret: string;
+        };
+        /** TriageChoiceOut */
+        TriageChoiceOut: {
+            /** Code */
+            code: string;
+            label: components["schemas"]["DiagnosisLabel"];
+        };
+        /** TriageDepartmentOut */
+        TriageDepartmentOut: {
+            /** Code */
+            code: string;
+            label: components["schemas"]["DiagnosisLabel"];
+        };
+        /** TriageIn */
+        TriageIn: {
+            /** Age */
+            age: number;
+            /** Sex */
+            sex: string;
+            /** Symptoms */
+            symptoms: components["schemas"]["TriageSymptomIn"][];
+        };
+        /** TriageOut */
+        TriageOut: {
+            /** Departments */
+            departments: components["schemas"]["TriageDepartmentOut"][];
+            /** Reasons */
+            reasons: components["schemas"]["TriageReasonOut"][];
+            /** Red Flag */
+            red_flag: boolean;
+            /**
+             * Urgency
+             * @enum {string}
+             */
+            urgency: "emergency" | "within_24h" | "routine" | "self_care";
+            urgency_label: components["schemas"]["DiagnosisLabel"];
+        };
+        /** TriageReasonOut */
+        TriageReasonOut: {
+            label: components["schemas"]["DiagnosisLabel"];
+            /** Rule */
+            rule?: string | null;
+            /** Sources */
+            sources: string[];
+            /** Symptom */
+            symptom?: string | null;
+        };
+        /** TriageSymptomIn */
+        TriageSymptomIn: {
+            /** Code */
+            code: string;
+            /** Duration */
+            duration: string;
+            /** Severity */
+            severity: string;
+        };
+        /** TriageSymptomOut */
+        TriageSymptomOut: {
+            /** Code */
+            code: string;
+            /** Department */
+            department: string;
+            label: components["schemas"]["DiagnosisLabel"];
         };
         /** WardIn */
         WardIn: {
@@ -399,6 +1841,1504 @@ export interface operations {
             };
             /** @description Too Many Requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_departments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DepartmentOut"][];
+                };
+            };
+        };
+    };
+    yunyi_diagnosis_api_models_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionOut"][];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_diagnosis_api_model_activate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_diagnosis_api_model_card: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_diagnosis_api_model_plot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: number;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_diagnosis_api_monitoring: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackMonitoringOut"][];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_diagnosis_api_suggestions_get: {
+        parameters: {
+            query: {
+                patient: string;
+                task?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionsOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_diagnosis_api_suggestions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuggestionIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionsOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_diagnosis_api_suggestion_feedback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                suggestion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuggestionFeedbackIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionFeedbackOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_diagnosis_api_symptoms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SymptomCatalogueOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_diagnosis_api_triage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TriageIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriageOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_doctor_search: {
+        parameters: {
+            query?: {
+                department?: string | null;
+                mode?: string | null;
+                text?: string | null;
+                city?: string | null;
+                lat?: string | null;
+                lon?: string | null;
+                radius_km?: string | null;
+                limit?: string | null;
+                offset?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoctorPageOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_own_licence_submit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Documents */
+                    documents?: string[];
+                    /** Number */
+                    number: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LicenceOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_own_presence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PresenceIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresenceOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_own_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnProfileOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_own_profile_save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnProfileOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_own_photo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Photo
+                     * Format: binary
+                     */
+                    photo: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnProfileOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_own_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_own_schedule_replace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleIO"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_doctor_public: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                doctor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoctorPublicOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_doctor_photo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                doctor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_licence_queue: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                limit?: string | null;
+                offset?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LicencePageOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_licence_decision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                licence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LicenceReviewOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_practitioners_api_licence_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                licence_id: string;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_matching_api_assignment_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignmentRunIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentRunOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_matching_api_assignment_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentRunOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_matching_api_recommendations: {
+        parameters: {
+            query: {
+                lat: number;
+                lon: number;
+                department: string;
+                mode: string;
+                start?: string | null;
+                end?: string | null;
+                languages?: string;
+                gender?: string | null;
+                limit?: number;
+                radius_km?: number | null;
+                patient?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecommendationsOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_matching_api_regions: {
+        parameters: {
+            query?: {
+                k?: number | null;
+                since?: string | null;
+                until?: string | null;
+                department?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceRegionsOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8,6 +8,7 @@ back on error.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from base64 import b32encode
@@ -38,6 +39,7 @@ from yunyi.accounts.resident_id import (
     parse_resident_id,
 )
 from yunyi.accounts.roles import STAFF_ROLES, Role
+from yunyi.accounts.signals import real_name_verified
 from yunyi.audit.models import Outcome
 from yunyi.audit.services import AuditContext, audit_record
 from yunyi.core.errors import ApplicationError
@@ -338,6 +340,13 @@ def _identity_create(*, user: User, legal_name: str, resident: ResidentId) -> Re
     return identity
 
 
+def _announce_real_name_verified(user: User) -> None:
+    # On commit, robustly: a receiver's failure (logged by Django) cannot undo a verification.
+    transaction.on_commit(
+        functools.partial(real_name_verified.send, sender=User, user=user), robust=True
+    )
+
+
 def real_name_verify(
     *, user: User, legal_name: str, resident_id: str, context: AuditContext
 ) -> RealNameIdentity:
@@ -359,6 +368,7 @@ def real_name_verify(
             object_type="user",
             object_id=str(user.pk),
         )
+        _announce_real_name_verified(user)
     return identity
 
 
@@ -392,4 +402,5 @@ def ward_create(
             object_id=str(ward.pk),
             detail={"relationship": relationship, "guardian_role_granted": granted},
         )
+        _announce_real_name_verified(ward)
     return link

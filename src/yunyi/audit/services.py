@@ -47,9 +47,10 @@ def audit_context_from_request(
 
 @functools.cache
 def _statements(vendor: str) -> tuple[str, str, str]:
-    """(lock the head, append an entry, move the head) for one database vendor, built once.
+    """(lock the head, append an entry, move the head) for one database vendor, built once; on
+    PostgreSQL the second moves the head too and the third is empty.
 
-    Three statements, no ORM; SQLite has no row locks but its IMMEDIATE transactions already
+    No ORM; SQLite has no row locks but its IMMEDIATE transactions already
     hold the write lock, so FOR UPDATE is PostgreSQL's alone. Only model-derived names are
     interpolated; every value is a parameter."""
     quote = connection.ops.quote_name
@@ -58,10 +59,20 @@ def _statements(vendor: str) -> tuple[str, str, str]:
     lock = " FOR UPDATE" if vendor == "postgresql" else ""
     columns = ", ".join(quote(c) for c in _INSERT_COLUMNS)
     marks = ", ".join(["%s"] * len(_INSERT_COLUMNS))
+    move = f"UPDATE {head} SET {quote('seq')} = %s, {quote('hash')} = %s WHERE {quote('id')} = 1"  # noqa: S608
+    append = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {quote('id')}"  # noqa: S608
+    if vendor == "postgresql":
+        # Moving the head and appending in one statement (a data-modifying WITH): one round trip
+        # less on every audited request. Its parameters: the head's, then the entry's.
+        return (
+            f"SELECT {quote('seq')}, {quote('hash')} FROM {head} WHERE {quote('id')} = 1{lock}",  # noqa: S608
+            f"WITH moved AS ({move}) {append}",
+            "",
+        )
     return (
         f"SELECT {quote('seq')}, {quote('hash')} FROM {head} WHERE {quote('id')} = 1{lock}",  # noqa: S608
-        f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {quote('id')}",  # noqa: S608
-        f"UPDATE {head} SET {quote('seq')} = %s, {quote('hash')} = %s WHERE {quote('id')} = 1",  # noqa: S608
+        append,
+        move,
     )
 
 
@@ -119,9 +130,13 @@ def audit_record(
         at_index, detail_index = _INSERT_COLUMNS.index("at"), _INSERT_COLUMNS.index("detail")
         params[at_index] = _AT_FIELD.get_db_prep_value(values["at"], connection)
         params[detail_index] = _DETAIL_FIELD.get_db_prep_value(values["detail"], connection)
-        cursor.execute(append, params)
-        (entry_id,) = cursor.fetchone()
-        cursor.execute(move_head, [seq, values["hash"]])
+        if move_head:
+            cursor.execute(append, params)
+            (entry_id,) = cursor.fetchone()
+            cursor.execute(move_head, [seq, values["hash"]])
+        else:
+            cursor.execute(append, [seq, values["hash"], *params])
+            (entry_id,) = cursor.fetchone()
     entry = AuditEntry(id=entry_id, **values)
     entry._state.adding = False
     entry._state.db = connection.alias

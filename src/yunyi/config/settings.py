@@ -258,5 +258,26 @@ EMR_PAGE_SIZE = env_int("FHIR_PAGE_SIZE", 50)
 EMR_MAX_PAGE_SIZE = env_int("FHIR_MAX_PAGE_SIZE", 1000)
 EMR_MAX_BUNDLE_ENTRIES = env_int("FHIR_MAX_BUNDLE_ENTRIES", 1000)
 
+# Doctors (yunyi.practitioners): the furthest a doctor may serve in-person and home visits, and
+# the widest "near me" search a patient may ask for.
+PRACTITIONERS_MAX_SERVICE_RADIUS_KM = float(env_str("PRACTITIONERS_MAX_SERVICE_RADIUS_KM", "50"))
+PRACTITIONERS_MAX_SEARCH_RADIUS_KM = float(env_str("PRACTITIONERS_MAX_SEARCH_RADIUS_KM", "100"))
+
+# Matching (yunyi.matching): ranking weights ("name=value,..." over matching.ranking's
+# RankingWeights fields; only ratios matter), search caps, how often each process refreshes its
+# doctor index from the database, and the expected wait per patient ahead in an on-demand queue.
+MATCHING_WEIGHTS = {
+    name.strip(): float(value)
+    for name, _sep, value in (item.partition("=") for item in env_list("MATCHING_WEIGHTS", []))
+}
+MATCHING_MAX_RADIUS_KM = float(env_str("MATCHING_MAX_RADIUS_KM", "50"))
+MATCHING_MAX_RESULTS = env_int("MATCHING_MAX_RESULTS", 50)
+MATCHING_MAX_WINDOW_DAYS = env_int("MATCHING_MAX_WINDOW_DAYS", 14)
+MATCHING_MAX_CANDIDATES = env_int("MATCHING_MAX_CANDIDATES", 1000)
+MATCHING_INDEX_REFRESH_SECONDS = float(env_str("MATCHING_INDEX_REFRESH_SECONDS", "10"))
+MATCHING_QUEUE_MINUTES_PER_PATIENT = float(env_str("MATCHING_QUEUE_MINUTES_PER_PATIENT", "10"))
+
 # Diagnosis (yunyi.diagnosis): the model registry directory (model files, cards, plots).
 DIAGNOSIS_MODEL_DIR = Path(env_str("MODEL_DIR", str(VAR_DIR / "models"))).resolve()
+# Whether patients may see the models' suggestions about themselves (off: doctors only).
+DIAGNOSIS_PATIENT_VISIBLE = env_bool("DIAGNOSIS_PATIENT_VISIBLE", False)

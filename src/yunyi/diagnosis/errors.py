@@ -30,12 +30,21 @@ class DiagnosisErrorCode(StrEnum):
     NEGATIVE_INPUT = "negative_input"  # 400: below zero where only >= 0 makes sense
     IMPLAUSIBLE_INPUT = "implausible_input"  # 400: outside the declared physiological range
     UNKNOWN_UNIT = "unknown_unit"  # 400: a unit with no conversion to the declared one
+    # Suggestions for a patient and the doctor's feedback.
+    PATIENT_NOT_VISIBLE = "patient_not_visible"  # 403: no right to see this patient's record
+    PATIENT_NOT_FOUND = "patient_not_found"  # 404: no such patient record
+    SUGGESTIONS_HIDDEN_FROM_PATIENTS = "suggestions_hidden_from_patients"  # 403: setting off
+    SUGGESTION_NOT_FOUND = "suggestion_not_found"  # 404: unknown, or shown to another doctor
+    FEEDBACK_ALREADY_GIVEN = "feedback_already_given"  # 409: decisions are final
+    MODEL_VERSION_NOT_FOUND = "model_version_not_found"  # 404
+    PLOT_NOT_FOUND = "plot_not_found"  # 404
     # Symptom triage.
     NO_SYMPTOMS = "no_symptoms"  # 400
     UNKNOWN_SYMPTOM = "unknown_symptom"  # 400 (details: the unknown codes)
     DUPLICATE_SYMPTOM = "duplicate_symptom"  # 400
     INVALID_SEVERITY = "invalid_severity"  # 400
     INVALID_DURATION = "invalid_duration"  # 400
+    UNKNOWN_DURATION = "unknown_duration"  # 400: not one of the catalogue's duration choices
     INVALID_AGE = "invalid_age"  # 400
     INVALID_SEX = "invalid_sex"  # 400
 
@@ -61,11 +70,31 @@ _MESSAGES: dict[DiagnosisErrorCode, tuple[Promise, int]] = {
         400,
     ),
     DiagnosisErrorCode.UNKNOWN_UNIT: (_("The unit of an input is not supported."), 400),
+    DiagnosisErrorCode.PATIENT_NOT_VISIBLE: (
+        _("You may not see this patient's record, so no suggestion can be made."),
+        403,
+    ),
+    DiagnosisErrorCode.PATIENT_NOT_FOUND: (_("There is no such patient record."), 404),
+    DiagnosisErrorCode.SUGGESTIONS_HIDDEN_FROM_PATIENTS: (
+        _("Model suggestions are shown to doctors only."),
+        403,
+    ),
+    DiagnosisErrorCode.SUGGESTION_NOT_FOUND: (_("There is no such suggestion for you."), 404),
+    DiagnosisErrorCode.FEEDBACK_ALREADY_GIVEN: (
+        _("This suggestion has already been accepted or dismissed."),
+        409,
+    ),
+    DiagnosisErrorCode.MODEL_VERSION_NOT_FOUND: (_("There is no such model version."), 404),
+    DiagnosisErrorCode.PLOT_NOT_FOUND: (_("There is no such plot for this model."), 404),
     DiagnosisErrorCode.NO_SYMPTOMS: (_("Choose at least one symptom."), 400),
     DiagnosisErrorCode.UNKNOWN_SYMPTOM: (_("A symptom is not in the catalogue."), 400),
     DiagnosisErrorCode.DUPLICATE_SYMPTOM: (_("A symptom was given more than once."), 400),
     DiagnosisErrorCode.INVALID_SEVERITY: (_("The severity must be mild, moderate or severe."), 400),
     DiagnosisErrorCode.INVALID_DURATION: (_("The duration must be a number of hours."), 400),
+    DiagnosisErrorCode.UNKNOWN_DURATION: (
+        _("The duration must be one of the choices offered."),
+        400,
+    ),
     DiagnosisErrorCode.INVALID_AGE: (_("The age must be a number of years from 0 to 130."), 400),
     DiagnosisErrorCode.INVALID_SEX: (_("The sex must be female, male or unknown."), 400),
 }

@@ -129,7 +129,9 @@ def _write_response(request: HttpRequest, outcome: WriteOutcome) -> HttpResponse
 
 def _read_response(request: HttpRequest, found: StoredResource) -> HttpResponse:
     # A read answers no Location, so the base URL (a host lookup) is not worked out.
-    return fhir_response(found.resource, headers=_version_headers(found), request=request)
+    return fhir_response(
+        found.resource, headers=_version_headers(found), request=request, text=found.text
+    )
 
 
 @fhir_view("GET", authenticated=False)
@@ -186,7 +188,14 @@ def _search(
         summary=summary,
         elements=[e.strip() for e in elements_text.split(",") if e.strip()],
     )
-    return fhir_response(body, request=request)
+    # Entries whose resource is the stored document itself (not shaped by _summary/_elements)
+    # carry its stored text.
+    texts = {
+        id(found.resource): found.text
+        for found in (*result.page.resources, *result.page.included)
+        if found.text is not None
+    }
+    return fhir_response(body, request=request, entry_texts=texts)
 
 
 @fhir_view("GET", "POST")

@@ -48,6 +48,7 @@ def actor_from_request(request: HttpRequest) -> Actor:
         user=user,
         client_id=application.client_id,
         scopes=frozenset(access.scope.split()),
+        launch_patient=access.launch_patient,
         break_glass_reason=break_glass_reason(request.headers.get("X-Break-Glass-Reason")),
         address=request.META.get("REMOTE_ADDR", "") or "",
     )

@@ -157,15 +157,20 @@ def smart_configuration(*, oauth_base: str) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
+            "private_key_jwt",
             "none",
         ],
+        # SMART Backend Services: client assertions signed with these (RFC 7523).
+        "token_endpoint_auth_signing_alg_values_supported": ["RS384", "ES384"],
         "response_types_supported": ["code"],
         "scopes_supported": list(ADVERTISED_SCOPES),
         "code_challenge_methods_supported": ["S256"],
         "capabilities": [
             "launch-standalone",
+            "context-standalone-patient",
             "client-public",
             "client-confidential-symmetric",
+            "client-confidential-asymmetric",
             "sso-openid-connect",
             "permission-offline",
             "permission-patient",

@@ -142,17 +142,49 @@ def fhir_response(
     status: int = 200,
     headers: dict[str, str] | None = None,
     request: HttpRequest | None = None,
+    text: str | None = None,
+    entry_texts: dict[int, str] | None = None,
 ) -> HttpResponse:
+    """`body` as FHIR JSON. `text`, when given, is `body` already encoded (a stored document as
+    the store read it); `entry_texts` maps the `id()` of a Bundle entry's resource to its encoded
+    text. Both are sent as they are, unless `_pretty` asks for indentation."""
     if body is None:
         response = HttpResponse(status=status)
     else:
-        text = json.dumps(
-            body, ensure_ascii=False, separators=(",", ":"), indent=2 if _pretty(request) else None
-        )
+        pretty = _pretty(request)
+        if pretty or text is None:
+            text = (
+                _with_entry_texts(body, entry_texts)
+                if entry_texts and not pretty
+                else json.dumps(
+                    body, ensure_ascii=False, separators=(",", ":"), indent=2 if pretty else None
+                )
+            )
         response = HttpResponse(text, status=status, content_type=f"{FHIR_JSON}; charset=utf-8")
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+# A placeholder for an entry's resource: a string holding NUL, which no request parameter
+# (`_without_nul`) and no stored document can contain, as JSON encodes it.
+_PLACEHOLDER: Final = re.compile(r'"\\u0000(\d+)\\u0000"')
+
+
+def _with_entry_texts(body: dict[str, Any], entry_texts: dict[int, str]) -> str:
+    """Encode a Bundle whose entries' resources are already encoded: each is encoded as a
+    placeholder, then the placeholders are replaced by the texts in one pass."""
+    texts: list[str] = []
+    entries = []
+    for entry in body.get("entry") or []:
+        found = entry_texts.get(id(entry.get("resource")))
+        if found is not None:
+            entry = {**entry, "resource": f"\x00{len(texts)}\x00"}
+            texts.append(found)
+        entries.append(entry)
+    skeleton = {**body, "entry": entries} if "entry" in body else body
+    text = json.dumps(skeleton, ensure_ascii=False, separators=(",", ":"))
+    return _PLACEHOLDER.sub(lambda match: texts[int(match.group(1))], text)
 
 
 def error_response(error: ApplicationError, request: HttpRequest | None = None) -> HttpResponse:

@@ -12,8 +12,10 @@ Decisions (see the README's design notes):
   Organization, ...) and the audit trail, never clinical data; `system/` scopes (back-end clients)
   reach everything their scopes name.
 - SMART v2 scopes narrow every token: `patient/` to the compartments of the user's own and wards'
-  records, `user/` to the user's own rights, `system/` for clients without a user. Internal calls
-  (another app acting for a user, `scopes=None`) get the user's own rights.
+  records (to the one patient of a SMART launch, `launch/patient`, when the token carries one,
+  and only while the user may still open it), `user/` to the user's own rights, `system/` for
+  clients without a user. Internal calls (another app acting for a user, `scopes=None`) get the
+  user's own rights.
 - Patients may write only what they report themselves (`PATIENT_WRITABLE`); clinicians may not
   write Consent (a doctor cannot grant themselves access) or Patient (identity comes from
   real-name verification).
@@ -99,6 +101,9 @@ class Actor:
     user: User | None
     client_id: str = ""
     scopes: frozenset[str] | None = None
+    # The patient a SMART launch bound the token to (`launch/patient`): `patient/` scopes reach
+    # this compartment only.
+    launch_patient: str | None = None
     break_glass_reason: str = ""
     address: str = ""
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
@@ -242,6 +247,15 @@ def _user_patients(
     return frozenset(reached)
 
 
+def _patient_context(actor: Actor) -> frozenset[str]:
+    """The compartments `patient/` scopes reach: the launch patient when the token has one (if
+    the user may still open that record), else every record the user owns."""
+    own = actor.own_patients()
+    if actor.launch_patient is None:
+        return own
+    return own & {actor.launch_patient}
+
+
 def _rights(actor: Actor, resource_type: str, interaction: Interaction, context: str) -> Access:
     """The actor's own rights for `context` ("user", "patient" or "internal")."""
     if actor.user is None:
@@ -252,7 +266,8 @@ def _rights(actor: Actor, resource_type: str, interaction: Interaction, context:
         if actor.roles & MANAGER_ROLES and context != "patient":
             return Access(resource_type, interaction, context, None)
         if actor.roles & OWNER_ROLES:
-            return Access(resource_type, interaction, context, actor.own_patients())
+            reached = _patient_context(actor) if context == "patient" else actor.own_patients()
+            return Access(resource_type, interaction, context, reached)
         raise _denied(_("Your role does not give access to the audit trail."))
     if is_directory(resource_type):
         if interaction.writes and not (actor.roles & MANAGER_ROLES and context != "patient"):
@@ -266,7 +281,7 @@ def _rights(actor: Actor, resource_type: str, interaction: Interaction, context:
     if context == "patient":
         if interaction.writes and resource_type not in PATIENT_WRITABLE:
             raise _denied(_("You may not write %(type)s resources.") % {"type": resource_type})
-        return Access(resource_type, interaction, context, actor.own_patients())
+        return Access(resource_type, interaction, context, _patient_context(actor))
     patients = _user_patients(actor, resource_type, interaction)
     return Access(resource_type, interaction, context, patients, break_glass=patients is None)
 

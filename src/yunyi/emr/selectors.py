@@ -53,3 +53,40 @@ def audit_seqs_for_patients(
     if until is not None:
         rows = rows.filter(at__lt=until)
     return rows.values("audit_seq")
+
+
+def practitioner_ids_for_patient(*, patient_id: str, now: datetime) -> frozenset[str]:
+    """The other direction of `cared_patient_ids`: the practitioners (user ids, as in
+    `Practitioner/<id>`) who may see Patient/`patient_id` now, through a live `CareRelationship`
+    or an active Consent of the patient naming them. Matching ranks them as "saw you before"."""
+    granted = {
+        str(practitioner_id)
+        for practitioner_id in CareRelationship.objects.filter(
+            patient_id=patient_id, ended_at__isnull=True
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .values_list("practitioner_id", flat=True)
+    }
+    consents = ReferenceIndex.objects.filter(
+        resource_type="Consent", param="patient", target_type="Patient", target_id=patient_id
+    ).values("resource_id")
+    actors = ReferenceIndex.objects.filter(
+        resource_id__in=consents, param="actor", target_type="Practitioner"
+    ).values_list("resource_id", "target_id")
+    named: dict[Any, list[str]] = {}
+    for resource_id, practitioner_id in actors:
+        if practitioner_id:
+            named.setdefault(resource_id, []).append(practitioner_id)
+    documents = CurrentResource.objects.filter(pk__in=list(named), deleted=False).values_list(
+        "pk", "document"
+    )
+    for pk, document in documents:
+        if not isinstance(document, dict):
+            continue
+        for practitioner_id in named[pk]:
+            active, subject = consent_is_active(
+                document, practitioner=f"Practitioner/{practitioner_id}", now=now
+            )
+            if active and subject == patient_id:
+                granted.add(practitioner_id)
+    return frozenset(granted)

@@ -23,9 +23,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from yunyi.audit.models import Outcome
+from yunyi.core.compiled_query import CompiledQuery
 from yunyi.core.errors import ApplicationError
 from yunyi.emr.errors import EmrErrorCode
 from yunyi.emr.models import CurrentResource
@@ -347,13 +349,27 @@ def record_create(
 
 def _current(resource_type: str, resource_id: str) -> tuple[int, dict[str, Any] | None] | None:
     """(version, document or None when deleted) of the current version, None when absent."""
-    row = (
+    rows = _CURRENT_FOR_UPDATE.rows(resource_type, resource_id)
+    return None if not rows else (int(rows[0]["version_id"]), rows[0]["document"])
+
+
+def _current_for_update(resource_type: str, resource_id: str) -> QuerySet[Any, Any]:
+    # Positional conditions keep the parameters in the order `CompiledQuery` passes them.
+    return (
         CurrentResource.objects.select_for_update()
-        .filter(resource_type=resource_type, fhir_id=resource_id)
-        .values_list("version_id", "document")
-        .first()
+        .filter(Q(resource_type=resource_type), Q(fhir_id=resource_id))
+        .values("version_id", "document")[:1]
     )
-    return None if row is None else (int(row[0]), row[1])
+
+
+# Every update and delete locks the current row first: compiled once, not built per request.
+_CURRENT_FOR_UPDATE = CompiledQuery(
+    _current_for_update,
+    parameters=[
+        CurrentResource._meta.get_field("resource_type"),  # type: ignore[list-item]
+        CurrentResource._meta.get_field("fhir_id"),  # type: ignore[list-item]
+    ],
+)
 
 
 def _previous_document(resource_type: str, resource_id: str) -> dict[str, Any] | None:

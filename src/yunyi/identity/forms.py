@@ -1,4 +1,4 @@
-"""Forms of the server's sign-in page."""
+"""Forms of the server's sign-in and consent pages."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from oauth2_provider.forms import AllowForm
 
 
 class PasswordStepForm(forms.Form):
@@ -48,3 +49,10 @@ class CodeStepForm(forms.Form):
 
     def clean_code(self) -> str:
         return str(self.cleaned_data["code"]).strip()
+
+
+class LaunchAllowForm(AllowForm):
+    """The consent form, plus the patient record a `launch/patient` app opens (SMART standalone
+    launch): the user's own or a ward's, checked against what they may open on submit."""
+
+    launch_patient = forms.CharField(required=False, max_length=64)

@@ -21,9 +21,17 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
+from yunyi.identity.client_assertion import ALGORITHMS
+from yunyi.identity.forms import LaunchAllowForm
 from yunyi.identity.language import activate_ui_locales
-from yunyi.identity.scopes import describe_scope
-from yunyi.identity.selectors import client_is_disabled, client_may_introspect_any, token_checksum
+from yunyi.identity.scopes import LAUNCH_PATIENT_SCOPE, describe_scope
+from yunyi.identity.selectors import (
+    client_is_disabled,
+    client_may_introspect_any,
+    launch_patient_of_token,
+    launch_patients_for,
+    token_checksum,
+)
 from yunyi.identity.token_audit import (
     presented_grant,
     record_logout,
@@ -31,6 +39,19 @@ from yunyi.identity.token_audit import (
     record_token_response,
     revocation_targets,
 )
+from yunyi.identity.validators import LAUNCH_PATIENT_ATTRIBUTE
+
+
+class _PatientChoiceNeeded(Exception):
+    """A pre-approved `launch/patient` request of someone with several records to choose from:
+    the consent page must ask which one."""
+
+
+def _launch_error(message: str, credentials: dict[str, Any]) -> OAuthToolkitError:
+    return OAuthToolkitError(
+        error=oauth_errors.InvalidRequestError(description=message, state=credentials.get("state")),
+        redirect_uri=credentials["redirect_uri"],
+    )
 
 
 class AuthorizationView(dot_views.AuthorizationView):
@@ -40,13 +61,27 @@ class AuthorizationView(dot_views.AuthorizationView):
     shows an error page at once and never redirects (RFC 6749 §4.1.2.1), and PKCE must use
     S256: "plain" (also the default when a challenge comes without a method) is refused with
     `invalid_request` (RFC 7636 §4.4.1, RFC 9700 §2.1.1).
+
+    SMART standalone launch (`launch/patient`, SMART App Launch 2.0 §"Standalone launch"): the
+    consent page asks which record the app opens (the user's own or a ward's); with one
+    candidate it is that one, even for pre-approved clients; a user with none (e.g. a doctor)
+    gets `invalid_request` with a description back at the app.
     """
 
     template_name = "identity/consent.html"
+    form_class = LaunchAllowForm
+    _chosen_launch_patient: str | None = None
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         activate_ui_locales(request, request.GET.get("ui_locales", ""))
         return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            response: HttpResponse = super().get(request, *args, **kwargs)
+        except _PatientChoiceNeeded:
+            return self.render_to_response(self.get_context_data(**self.oauth2_data))
+        return response
 
     def validate_authorization_request(
         self, request: HttpRequest
@@ -60,7 +95,59 @@ class AuthorizationView(dot_views.AuthorizationView):
                 ),
                 redirect_uri=credentials["redirect_uri"],
             )
+        user = request.user
+        if (
+            LAUNCH_PATIENT_SCOPE in scopes
+            and user.is_authenticated
+            and not launch_patients_for(user=user)
+        ):
+            raise _launch_error(
+                "launch/patient needs a patient record in context, and this account has none "
+                "(neither its own nor a ward's): sign in as the patient or their guardian, or "
+                "ask without launch/patient.",
+                credentials,
+            )
         return scopes, credentials
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        # A consent form that fails validation was tampered with (the page sends only hidden
+        # fields and known values): an error page, never the consent page without its context.
+        error = oauth_errors.InvalidRequestError(description="The consent form is not valid.")
+        context = {"error": error, "error_title": error_title(error)}
+        return self.render_to_response(context, status=400)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        self._chosen_launch_patient = form.cleaned_data.get("launch_patient") or ""
+        return super().form_valid(form)  # type: ignore[no-any-return]
+
+    def create_authorization_response(
+        self, request: HttpRequest, scopes: str, credentials: dict[str, Any], allow: bool
+    ) -> Any:
+        if allow and LAUNCH_PATIENT_SCOPE in str(scopes).split():
+            credentials = {
+                **credentials,
+                LAUNCH_PATIENT_ATTRIBUTE: self._launch_patient(request, credentials),
+            }
+        return super().create_authorization_response(request, scopes, credentials, allow)
+
+    def _launch_patient(self, request: HttpRequest, credentials: dict[str, Any]) -> str:
+        """The patient id the app opens: the one chosen on the consent page (it must be one
+        the user may open), else the only one there is."""
+        candidates = [p.patient_id for p in launch_patients_for(user=request.user)]
+        chosen = self._chosen_launch_patient
+        if chosen:
+            if chosen not in candidates:
+                raise _launch_error(
+                    "The chosen patient record is not one this account may open.", credentials
+                )
+            return chosen
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            raise _launch_error("This account has no patient record to open.", credentials)
+        if chosen is None:
+            raise _PatientChoiceNeeded
+        raise _launch_error("Choose the patient record the application may open.", credentials)
 
     def handle_no_permission(self) -> HttpResponse:
         prompt = set(self.request.GET.get("prompt", "").split())
@@ -81,6 +168,8 @@ class AuthorizationView(dot_views.AuthorizationView):
         context = super().get_context_data(**kwargs)
         scopes = context.get("scopes") or []
         context["scope_items"] = [(scope, describe_scope(scope)) for scope in scopes]
+        if LAUNCH_PATIENT_SCOPE in scopes and self.request.user.is_authenticated:
+            context["launch_patients"] = launch_patients_for(user=self.request.user)
         return context
 
 
@@ -111,9 +200,9 @@ class RevokeTokenView(dot_views.RevokeTokenView):
         return response
 
 
-def _invalid_client() -> JsonResponse:
+def _invalid_client(description: str = "Client authentication failed.") -> JsonResponse:
     response = JsonResponse(
-        {"error": "invalid_client", "error_description": "Client authentication failed."},
+        {"error": "invalid_client", "error_description": description},
         status=401,
     )
     response["WWW-Authenticate"] = 'Basic realm="yunyi"'
@@ -142,7 +231,10 @@ class IntrospectTokenView(OAuthLibMixin, View):
         return oauth_request.client
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        client = self._authenticated_client(request)
+        try:
+            client = self._authenticated_client(request)
+        except oauth_errors.InvalidClientError as refused:
+            return _invalid_client(refused.description or "Client authentication failed.")
         if client is None or client.client_type != AbstractApplication.CLIENT_CONFIDENTIAL:
             return _invalid_client()
         value = request.POST.get("token")
@@ -177,6 +269,9 @@ class IntrospectTokenView(OAuthLibMixin, View):
         }
         if token.user_id is not None:
             data["sub"] = str(token.user_id)
+        patient_id = launch_patient_of_token(token)
+        if patient_id is not None:
+            data["patient"] = patient_id
         return JsonResponse(data)
 
 
@@ -204,12 +299,27 @@ class ConnectDiscoveryInfoView(dot_views.ConnectDiscoveryInfoView):
             "client_secret_basic",
             "client_secret_post",
         ]
+        data["token_endpoint_auth_signing_alg_values_supported"] = list(ALGORITHMS)
         data["ui_locales_supported"] = ["zh-CN", "en"]
         # ID tokens are signed with our RSA key only; HS256 (client secret as key) is not offered.
         data["id_token_signing_alg_values_supported"] = ["RS256"]
         data["scopes_supported"] = sorted(data["scopes_supported"])
         fresh = JsonResponse(data)
         fresh["Access-Control-Allow-Origin"] = "*"
+        return fresh
+
+
+class OAuthServerMetadataView(dot_views.OAuthServerMetadataView):
+    """RFC 8414 metadata, naming the algorithms `private_key_jwt` assertions may use (§2)."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data["token_endpoint_auth_signing_alg_values_supported"] = list(ALGORITHMS)
+        fresh = JsonResponse(data)
+        for name in ("Access-Control-Allow-Origin", "Cache-Control"):
+            if name in response:
+                fresh[name] = response[name]
         return fresh
 
 

@@ -15,6 +15,14 @@ from yunyi.identity.scopes import SCOPE_DESCRIPTIONS
 CLIENT_SECRET_HASHER = "yunyi_client_secret"
 ACCESS_TOKEN_SECONDS = 900
 REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
+# How clients authenticate at the token endpoint; `private_key_jwt` is RFC 7523 client
+# assertions (yunyi.identity.client_assertion), advertised by both discovery documents.
+TOKEN_ENDPOINT_AUTH_METHODS = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+]
 
 
 def oauth2_provider_settings(*, oidc_private_key: str, base_url: str) -> dict[str, Any]:
@@ -37,6 +45,8 @@ def oauth2_provider_settings(*, oidc_private_key: str, base_url: str) -> dict[st
         # on every client authentication. Why that is safe: yunyi.identity.hashers.
         "CLIENT_SECRET_HASHER": CLIENT_SECRET_HASHER,
         "SCOPES": dict(SCOPE_DESCRIPTIONS),
+        "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
+        "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
         "DEFAULT_SCOPES": ["openid"],
         "SCOPES_BACKEND_CLASS": "yunyi.identity.scope_backend.YunyiScopes",
         "OAUTH2_VALIDATOR_CLASS": "yunyi.identity.validators.YunyiOAuth2Validator",

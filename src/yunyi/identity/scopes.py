@@ -25,6 +25,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 CONTEXTS: Final = ("patient", "user", "system")
+# SMART standalone launch: the token carries the patient chosen at consent (`patient`).
+LAUNCH_PATIENT_SCOPE: Final = "launch/patient"
 PERMISSION_ORDER: Final = "cruds"
 V1_PERMISSIONS: Final[dict[str, str]] = {"read": "rs", "write": "cud", "*": "cruds"}
 

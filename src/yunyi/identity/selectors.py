@@ -13,8 +13,9 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
 from yunyi.accounts.roles import Role
+from yunyi.accounts.selectors import wards_of
 from yunyi.core.compiled_query import CompiledQuery, Row
-from yunyi.identity.models import ClientPolicy
+from yunyi.identity.models import ClientPolicy, LaunchContext
 from yunyi.identity.scopes import DEFAULT_CLIENT_SCOPES
 
 
@@ -43,6 +44,22 @@ def client_is_disabled(application: Any) -> bool:
     return policy is not None and policy.is_disabled
 
 
+def client_jwks(application: Any) -> str:
+    """The JWK Set (JSON) of a `private_key_jwt` client; "" for a client that uses a secret."""
+    policy = client_policy(application)
+    return policy.jwks if policy is not None else ""
+
+
+def launch_patient_of_token(access_token: Any) -> str | None:
+    """The patient an access token is bound to by a SMART launch (`launch/patient`), if any."""
+    found: str | None = (
+        LaunchContext.objects.filter(access_token=access_token)
+        .values_list("patient_id", flat=True)
+        .first()
+    )
+    return found
+
+
 def client_may_introspect_any(application: Any) -> bool:
     policy = client_policy(application)
     return policy is not None and policy.may_introspect_any
@@ -58,6 +75,31 @@ def fhir_user_reference(*, user: Any) -> str | None:
     if Role.PATIENT in roles:
         return f"Patient/{user.pk}"
     return None
+
+
+@dataclass(frozen=True)
+class LaunchPatient:
+    """A patient record a user may open in a SMART launch: their own or a ward's."""
+
+    patient_id: str
+    name: str
+    own: bool
+
+
+def launch_patients_for(*, user: Any) -> list[LaunchPatient]:
+    """The records `user` may put in context at a `launch/patient` consent: their own Patient
+    (when they are a patient) and their wards' (when a guardian); none for anyone else."""
+    roles = user.role_set()
+    found = []
+    if Role.PATIENT in roles:
+        name = user.display_name or user.get_full_name() or user.get_username()
+        found.append(LaunchPatient(patient_id=str(user.pk), name=name, own=True))
+    if Role.GUARDIAN in roles:
+        found.extend(
+            LaunchPatient(patient_id=ward.id, name=ward.legal_name, own=False)
+            for ward in wards_of(guardian=user)
+        )
+    return found
 
 
 def user_claims(*, user: Any) -> dict[str, Any]:
@@ -130,13 +172,21 @@ _POLICY = _Loaded.of(
     {"id", "application_id", "allowed_scopes", "may_introspect_any", "disabled_at"},
 )
 _ROLE = "user__role_grants__role"
+_LAUNCH_PATIENT = "yunyi_launch__patient_id"
 
 # One row per role the user holds (one row with role None when they hold none).
 _LIVE_TOKEN = CompiledQuery(
     lambda checksum, now: (
         _AccessToken.objects.filter(token_checksum=checksum)
         .filter(expires__gt=now)
-        .values_list(*_TOKEN.columns, *_USER.columns, *_CLIENT.columns, *_POLICY.columns, _ROLE)
+        .values_list(
+            *_TOKEN.columns,
+            *_USER.columns,
+            *_CLIENT.columns,
+            *_POLICY.columns,
+            _ROLE,
+            _LAUNCH_PATIENT,
+        )
     ),
     parameters=[
         _AccessToken._meta.get_field("token_checksum"),
@@ -148,13 +198,15 @@ _LIVE_TOKEN = CompiledQuery(
 def access_token_by_value(token: str) -> Any:
     """The live access token with this value, or None when unknown or expired; revoked tokens
     no longer exist. Its user (with their roles, so `user.role_set()` costs no query), its
-    client and the client's policy come in the same query, which is compiled once
-    (`CompiledQuery`): this runs on every API request."""
+    client, the client's policy and the token's launch patient (`launch_patient`) come in the
+    same query, which is compiled once (`CompiledQuery`): this runs on every API request."""
     rows = _LIVE_TOKEN.rows(token_checksum(token), timezone.now())
     if not rows:
         return None
     row = rows[0]
     access = _TOKEN.instance(row)
+    # The SMART launch context (`launch/patient`) the token is bound to, or None.
+    access.launch_patient = row[_LAUNCH_PATIENT]
     if access.user_id is not None:
         user = _USER.instance(row)
         # What `User.role_set()` reads before it would query.

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oauth2_provider.generators import generate_client_secret
@@ -20,8 +21,9 @@ from oauth2_provider.models import (
 
 from yunyi.audit.services import AuditContext, audit_record
 from yunyi.core.errors import ApplicationError
+from yunyi.identity.client_assertion import AssertionRefused, public_jwks
 from yunyi.identity.errors import IdentityErrorCode
-from yunyi.identity.models import ClientPolicy
+from yunyi.identity.models import ClientPolicy, UsedClientAssertion
 from yunyi.identity.scopes import is_known_scope, is_system_scope
 
 WEB_CLIENT_ID = "yunyi-web"
@@ -59,6 +61,36 @@ def _checked_scopes(scopes: str, *, confidential: bool) -> str:
     return " ".join(dict.fromkeys(names))
 
 
+def _checked_jwks(jwks: str | None, *, confidential: bool) -> str:
+    if jwks is None:
+        return ""
+    if not confidential:
+        raise ApplicationError(
+            IdentityErrorCode.INVALID_CLIENT,
+            _("Only confidential clients authenticate with a key (private_key_jwt)."),
+        )
+    try:
+        return public_jwks(jwks)
+    except AssertionRefused as exc:
+        raise ApplicationError(
+            IdentityErrorCode.INVALID_CLIENT,
+            _("The JWK Set is not valid: %(reason)s") % {"reason": exc.description},
+        ) from exc
+
+
+def client_assertion_remember(*, application: Any, jti: str, expires: datetime) -> bool:
+    """Remember a client assertion's `jti` until it expires; False when it was seen before (a
+    replay, RFC 7523 §3 item 7). Expired entries are pruned on the way."""
+    now = timezone.now()
+    UsedClientAssertion.objects.filter(expires__lt=now - timedelta(minutes=5)).delete()
+    try:
+        with transaction.atomic():
+            UsedClientAssertion.objects.create(application=application, jti=jti, expires=expires)
+    except IntegrityError:
+        return False
+    return True
+
+
 def _full_clean(application: Any) -> None:
     try:
         application.full_clean(exclude=["client_secret"])
@@ -80,10 +112,13 @@ def client_register(
     grant_type: str = AbstractApplication.GRANT_AUTHORIZATION_CODE,
     skip_authorization: bool = False,
     post_logout_redirect_uris: list[str] | None = None,
+    jwks: str | None = None,
     context: AuditContext,
 ) -> RegisteredClient:
     """Register an OAuth client with its allowed scopes. The secret of a confidential client
-    is returned once and stored only hashed."""
+    is returned once and stored only hashed. A confidential client registered with a JWK Set
+    (`jwks`, JSON of public keys) authenticates with `private_key_jwt` only (RFC 7523; SMART
+    Backend Services) and gets no usable secret."""
     if grant_type not in GRANT_TYPES:
         raise ApplicationError(IdentityErrorCode.INVALID_CLIENT, _("Unsupported grant type."))
     if grant_type == AbstractApplication.GRANT_CLIENT_CREDENTIALS and not confidential:
@@ -99,6 +134,7 @@ def client_register(
             status=409,
         )
     allowed = _checked_scopes(scopes, confidential=confidential)
+    keys = _checked_jwks(jwks, confidential=confidential)
     # Public clients get a random secret too, never shown: an empty one would be hashed and
     # then "match" an empty client_secret parameter.
     secret = generate_client_secret()
@@ -120,7 +156,7 @@ def client_register(
     _full_clean(application)
     with transaction.atomic():
         application.save()
-        ClientPolicy.objects.create(application=application, allowed_scopes=allowed)
+        ClientPolicy.objects.create(application=application, allowed_scopes=allowed, jwks=keys)
         audit_record(
             context=context,
             action="oauth.client_registered",
@@ -131,9 +167,11 @@ def client_register(
                 "grant_type": grant_type,
                 "allowed_scopes": allowed,
                 "skip_authorization": skip_authorization,
+                "auth_method": "private_key_jwt" if keys else "client_secret",
             },
         )
-    return RegisteredClient(application=application, client_secret=secret if confidential else None)
+    shown = secret if confidential and not keys else None
+    return RegisteredClient(application=application, client_secret=shown)
 
 
 def web_client_setup(*, context: AuditContext, base_url: str | None = None) -> Any:

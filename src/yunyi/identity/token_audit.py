@@ -80,8 +80,10 @@ def record_token_response(
 ) -> None:
     """Audit a token endpoint answer: issue and refresh on success; replays of codes and of
     revoked refresh tokens (which revoked their tokens) as alerts."""
+    assertion = bool(request.POST.get("client_assertion"))
     if status == 200:
-        access_value = json.loads(body).get("access_token")
+        answer = json.loads(body)
+        access_value = answer.get("access_token")
         access = (
             get_access_token_model()
             .objects.select_related("application")
@@ -103,7 +105,24 @@ def record_token_response(
             else "oauth.token_issued",
             object_type="oauth_access_token",
             object_id=str(access.pk),
-            detail={"grant_type": presented.grant_type, "scope": access.scope},
+            detail={
+                "grant_type": presented.grant_type,
+                "scope": access.scope,
+                **({"client_auth": "private_key_jwt"} if assertion else {}),
+                **({"launch_patient": answer["patient"]} if "patient" in answer else {}),
+            },
+        )
+        return
+    if assertion and status == 401:
+        # A refused client assertion; a replayed one (a stolen assertion?) is an alert.
+        description = str(json.loads(body or "{}").get("error_description", ""))[:200]
+        audit_record(
+            context=_context(request),
+            action="oauth.client_assertion_refused",
+            outcome=Outcome.DENIED,
+            object_type="oauth_client",
+            detail={"reason": description},
+            alert="jti replay" in description,
         )
         return
     if presented.replayed_code:

@@ -34,11 +34,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from ortools.graph.python import min_cost_flow
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from yunyi.matching.errors import MatchingErrorCode, MatchingInputError
 from yunyi.matching.geo import (
@@ -222,6 +217,8 @@ class _DoctorLookup:
     compiled code on every core: ~20x faster for 100,000 requests here."""
 
     def __init__(self, problem: AssignmentProblem) -> None:
+        from scipy.spatial import cKDTree  # heavy solvers load on first run, not at web start
+
         self.tree = cKDTree(to_sphere_xyz_km(problem.doctor_lat, problem.doctor_lon))
         self.points = to_sphere_xyz_km(problem.request_lat, problem.request_lon)
         self.doctors = problem.doctors
@@ -254,6 +251,10 @@ def _solve_flow(
     than one flow over 100,000 requests (the push-relabel work grows faster than linearly).
     With `focus`, only the components holding those requests are solved again; the others keep
     their part of `previous`, which is still optimal for them since their arcs did not change."""
+    from ortools.graph.python import min_cost_flow
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     n, m, c = problem.requests, problem.doctors, problem.costs
     plan = np.full(n, UNASSIGNED, dtype=np.int64) if previous is None else previous.copy()
     if arc_req.size == 0:
@@ -377,6 +378,8 @@ def assign_min_cost_flow_complete(problem: AssignmentProblem) -> AssignmentResul
     """The exact optimum when every doctor's `max_travel_km` is finite: the flow gets an arc for
     every request-doctor pair in reach (a KD-tree pair search), so nothing is left out. Slower
     than `assign_min_cost_flow` in dense cities; the reference for its optimality gap."""
+    from scipy.spatial import cKDTree
+
     began = time.perf_counter()
     reach_km = float(problem.max_travel_km.max()) if problem.doctors else 0.0
     if not math.isfinite(reach_km):
@@ -431,6 +434,8 @@ def _first_free(
 
 def assign_exact(problem: AssignmentProblem) -> AssignmentResult:
     """The optimum by the Hungarian method on an expanded matrix (small instances only)."""
+    from scipy.optimize import linear_sum_assignment
+
     began = time.perf_counter()
     n, c = problem.requests, problem.costs
     places = np.minimum(problem.capacity, n)

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
-from sklearn.neighbors import BallTree
 
 from yunyi.matching.errors import MatchingErrorCode, MatchingInputError
 from yunyi.matching.geo import EARTH_RADIUS_KM, FloatArray, validate_point
@@ -82,6 +81,9 @@ class _Partition:
         self.ids = ids
         self.coords = coords
         self.rows = {doctor_id: row for row, doctor_id in enumerate(ids)}
+        # scikit-learn is imported on first build, so web processes that never match start lighter.
+        from sklearn.neighbors import BallTree
+
         self.tree = BallTree(coords, leaf_size=leaf_size, metric="haversine") if ids else None
         self.dead: set[str] = set()
         self.delta: dict[str, tuple[float, float]] = {}
@@ -234,6 +236,21 @@ class DoctorIndex:
 
     def get(self, doctor_id: str) -> IndexedDoctor | None:
         return self._doctors.get(doctor_id)
+
+    def doctors(
+        self, *, department: str | None = None, mode: str | None = None
+    ) -> list[IndexedDoctor]:
+        """Every indexed doctor of `department` offering `mode` (None: any), by id. A full scan:
+        for batch jobs (assignment, regions), never for a patient's query."""
+        return sorted(
+            (
+                d
+                for d in self._doctors.values()
+                if (department is None or d.department == department)
+                and (mode is None or mode in d.modes)
+            ),
+            key=lambda d: d.doctor_id,
+        )
 
     def stats(self) -> IndexStats:
         return IndexStats(

@@ -25,6 +25,9 @@ class MatchingErrorCode(StrEnum):
     INVALID_PARAMETER = "invalid_parameter"  # 400: a per-doctor number (minutes, km) < 0 or NaN
     INVALID_WEIGHTS = "invalid_weights"  # 400 (settings): negative or non-finite ranking weight
     SHAPE_MISMATCH = "shape_mismatch"  # 400: arrays of one entity differ in length
+    INVALID_PERIOD = "invalid_period"  # 400: a regions period reversed or too long
+    ASSIGNMENT_RUN_NOT_FOUND = "assignment_run_not_found"  # 404: no such run
+    NOT_FOR_THIS_PATIENT = "not_for_this_patient"  # 403: a guardian asking for another's ward
 
 
 class MatchingInputError(ValueError):

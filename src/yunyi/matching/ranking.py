@@ -47,10 +47,9 @@ from yunyi.matching.doctor_index import (
     ConsultMode,
     DoctorIndex,
     IndexedDoctor,
-    Neighbor,
 )
 from yunyi.matching.errors import MatchingErrorCode, MatchingInputError
-from yunyi.matching.geo import haversine_km, validate_point
+from yunyi.matching.geo import haversine_km, haversine_km_array, validate_point
 
 
 @dataclass(frozen=True)
@@ -282,49 +281,57 @@ class _Scorer:
         )
 
     def wait_minutes(self, availability: Availability) -> tuple[float, datetime | None] | None:
-        window = self.query.window
-        options: list[tuple[float, datetime | None]] = []
+        window, now = self.query.window, self.now
+        best: tuple[float, datetime | None] | None = None
         slot = availability.next_slot_at
-        if slot is not None and window.start <= slot <= window.end and slot >= self.now:
-            options.append(((slot - self.now).total_seconds() / 60.0, slot))
-        if availability.online and window.start <= self.now:
-            options.append((max(0.0, availability.expected_wait_minutes or 0.0), None))
-        return min(options, key=lambda o: o[0]) if options else None
+        if slot is not None and window.start <= slot <= window.end and slot >= now:
+            best = ((slot - now).total_seconds() / 60.0, slot)
+        if availability.online and window.start <= now:
+            queue = max(0.0, availability.expected_wait_minutes or 0.0)
+            if best is None or queue < best[0]:
+                best = (queue, None)
+        return best
 
-    def score(
-        self,
-        doctor: IndexedDoctor,
-        distance_km: float,
-        wait: float,
-        slot: datetime | None,
-        *,
-        explain: bool = True,
-    ) -> Recommendation:
-        """The score, and with `explain` its reasons (skipped while searching: only the final
-        top N are explained, which keeps a candidate's cost to a few arithmetic operations)."""
-        w, prefs = self.weights, self.query.preferences
-        distance_part = self.w_distance * math.exp(-distance_km / w.distance_scale_km)
-        wait_part = w.wait * math.exp(-wait / w.wait_scale_minutes)
+    def rating_part(self, doctor: IndexedDoctor) -> float:
+        w = self.weights
         n = max(0, doctor.rating_count)
-        rated = doctor.rating is not None and n > 0
-        mean = doctor.rating if doctor.rating is not None and rated else w.rating_prior_mean
+        mean = doctor.rating if doctor.rating is not None and n > 0 else w.rating_prior_mean
         shrunk = (mean * n + w.rating_prior_mean * w.rating_prior_count) / (
             n + w.rating_prior_count
         )
-        rating_part = w.rating * min(1.0, max(0.0, (shrunk - 1.0) / 4.0))
+        return w.rating * min(1.0, max(0.0, (shrunk - 1.0) / 4.0))
+
+    def total(self, doctor: IndexedDoctor, distance_km: float, wait: float) -> float:
+        """The score alone, summed in the same order as `score` (so both give the same float):
+        the per-candidate cost while searching."""
+        w, prefs = self.weights, self.query.preferences
+        total = (
+            self.w_distance * math.exp(-distance_km / w.distance_scale_km)
+            + w.wait * math.exp(-wait / w.wait_scale_minutes)
+            + self.rating_part(doctor)
+        )
+        if doctor.doctor_id in prefs.previous_doctor_ids:
+            total += w.continuity
+        if prefs.languages and not prefs.languages.isdisjoint(doctor.languages):
+            total += w.language
+        if prefs.gender and doctor.gender == prefs.gender:
+            total += w.gender
+        return total
+
+    def score(
+        self, doctor: IndexedDoctor, distance_km: float, wait: float, slot: datetime | None
+    ) -> Recommendation:
+        """The score and its reasons (only the final top N are explained)."""
+        w, prefs = self.weights, self.query.preferences
+        distance_part = self.w_distance * math.exp(-distance_km / w.distance_scale_km)
+        wait_part = w.wait * math.exp(-wait / w.wait_scale_minutes)
+        rating_part = self.rating_part(doctor)
+        n = max(0, doctor.rating_count)
+        rated = doctor.rating is not None and n > 0
         continuity = doctor.doctor_id in prefs.previous_doctor_ids
         spoken = sorted(doctor.languages & prefs.languages) if prefs.languages else []
         same_gender = bool(prefs.gender) and doctor.gender == prefs.gender
-        total = (
-            distance_part
-            + wait_part
-            + rating_part
-            + (w.continuity if continuity else 0.0)
-            + (w.language if spoken else 0.0)
-            + (w.gender if same_gender else 0.0)
-        )
-        if not explain:
-            return Recommendation(doctor.doctor_id, total, distance_km, slot, wait, ())
+        total = self.total(doctor, distance_km, wait)
         reasons = [Reason(ReasonKind.DISTANCE_KM, round(distance_km, 1), distance_part)]
         if slot is not None:
             reasons.append(Reason(ReasonKind.NEXT_SLOT, slot.isoformat(), wait_part))
@@ -344,6 +351,10 @@ class _Scorer:
         return Recommendation(doctor.doctor_id, total, distance_km, slot, wait, rounded)
 
 
+# A scored candidate while searching: (score, distance km, doctor, wait minutes, slot).
+_Scored = tuple[float, float, IndexedDoctor, float, datetime | None]
+
+
 class _Search:
     """The candidates seen so far, their scores, and why others were dropped."""
 
@@ -357,25 +368,25 @@ class _Search:
         self.query, self.scorer, self.availability = query, scorer, availability
         self.physical = query.mode in PHYSICAL_MODES
         self.radius_cap = radius_cap
-        self.scored: list[Recommendation] = []
+        self.scored: list[_Scored] = []
+        self.best: list[float] = []  # min-heap of the best `limit` scores so far
         self.filtered = {"out_of_radius": 0, "unavailable": 0}
         self.seen: set[str] = set()
-        self.doctors: dict[str, IndexedDoctor] = {}
         self.examined = 0
 
     def consider(
-        self, batch: Sequence[Neighbor], known: Mapping[str, Availability] | None = None
+        self,
+        batch: Sequence[tuple[IndexedDoctor, float]],
+        known: Mapping[str, Availability] | None = None,
     ) -> None:
-        """Filter and score a batch; availability comes from `known` or one lookup call."""
-        fresh = [n for n in batch if n.doctor.doctor_id not in self.seen and n.doctor.verified]
-        self.seen.update(n.doctor.doctor_id for n in fresh)
+        """Filter and score a batch of (doctor, km); availability from `known` or one lookup."""
+        seen = self.seen
+        fresh = [(d, km) for d, km in batch if d.doctor_id not in seen and d.verified]
+        seen.update(d.doctor_id for d, _km in fresh)
         self.examined += len(fresh)
         if self.physical:
-            near = [
-                n
-                for n in fresh
-                if n.distance_km <= self.radius_cap and n.distance_km <= n.doctor.service_radius_km
-            ]
+            cap = self.radius_cap
+            near = [(d, km) for d, km in fresh if km <= cap and km <= d.service_radius_km]
             self.filtered["out_of_radius"] += len(fresh) - len(near)
             fresh = near
         if not fresh:
@@ -383,24 +394,33 @@ class _Search:
         free = (
             known
             if known is not None
-            else self.availability([n.doctor.doctor_id for n in fresh], self.query.window)
+            else self.availability([d.doctor_id for d, _km in fresh], self.query.window)
         )
-        for n in fresh:
-            found = free.get(n.doctor.doctor_id)
-            wait = self.scorer.wait_minutes(found) if found is not None else None
+        scorer, limit, best = self.scorer, self.query.limit, self.best
+        unavailable = 0
+        for doctor, km in fresh:
+            found = free.get(doctor.doctor_id)
+            wait = scorer.wait_minutes(found) if found is not None else None
             if wait is None:
-                self.filtered["unavailable"] += 1
+                unavailable += 1
                 continue
-            self.scored.append(
-                self.scorer.score(n.doctor, n.distance_km, wait[0], wait[1], explain=False)
-            )
-            self.doctors[n.doctor.doctor_id] = n.doctor
+            score = scorer.total(doctor, km, wait[0])
+            self.scored.append((score, km, doctor, wait[0], wait[1]))
+            if len(best) < limit:
+                heapq.heappush(best, score)
+            elif score > best[0]:
+                heapq.heapreplace(best, score)
+        self.filtered["unavailable"] += unavailable
 
     def nth_best(self) -> float:
         """The score a newcomer must beat to enter the top N (-inf while fewer than N)."""
-        if len(self.scored) < self.query.limit:
-            return -math.inf
-        return heapq.nlargest(self.query.limit, (r.score for r in self.scored))[-1]
+        return self.best[0] if len(self.best) >= self.query.limit else -math.inf
+
+    def top(self) -> list[_Scored]:
+        ranked = heapq.nsmallest(
+            self.query.limit, self.scored, key=lambda r: (-r[0], r[1], r[2].doctor_id)
+        )
+        return ranked
 
 
 # Doctors of a (department, mode) free in the window, in order of increasing wait (online with
@@ -433,7 +453,7 @@ def recommend_doctors(
     previous = [index.get(doctor_id) for doctor_id in sorted(query.preferences.previous_doctor_ids)]
     search.consider(
         [
-            Neighbor(d, haversine_km(query.lat, query.lon, d.lat, d.lon))
+            (d, haversine_km(query.lat, query.lon, d.lat, d.lon))
             for d in previous
             if d is not None and d.department == query.department and query.mode in d.modes
         ]
@@ -442,12 +462,8 @@ def recommend_doctors(
         exhaustive = _search_soonest(index, query, search, soonest, weights, limits)
     else:
         exhaustive = _search_nearest(index, query, search, limits)
-    search.scored.sort(key=lambda r: (-r.score, r.distance_km, r.doctor_id))
     items = tuple(
-        scorer.score(
-            search.doctors[r.doctor_id], r.distance_km, r.expected_wait_minutes, r.next_slot_at
-        )
-        for r in search.scored[: query.limit]
+        scorer.score(doctor, km, wait, slot) for _score, km, doctor, wait, slot in search.top()
     )
     empty_reason = None
     if not items:
@@ -473,8 +489,8 @@ def _search_nearest(
         first_batch=max(limits.first_batch, query.limit),
         growth=2,  # fine steps: the bound usually proves the answer a few hundred doctors out
     ):
-        search.consider(batch)
-        frontier = max(n.distance_km for n in batch)
+        search.consider([(n.doctor, n.distance_km) for n in batch])
+        frontier = batch[-1].distance_km
         if search.physical and frontier > search.radius_cap:
             return True
         if search.nth_best() >= search.scorer.best_possible(frontier):
@@ -498,18 +514,22 @@ def _search_soonest(
     while True:
         rows = soonest(query.department, query.mode, query.window, offset, size)
         offset += len(rows)
-        batch, known = [], {}
+        doctors: list[IndexedDoctor] = []
+        known: dict[str, Availability] = {}
         for doctor_id, free in rows:
             doctor = index.get(doctor_id)
             if doctor is None or doctor.department != query.department:
                 continue  # not verified (not indexed), or stale
             if query.mode not in doctor.modes:
                 continue
-            batch.append(
-                Neighbor(doctor, haversine_km(query.lat, query.lon, doctor.lat, doctor.lon))
-            )
+            doctors.append(doctor)
             known[doctor_id] = free
-        search.consider(batch, known)
+        if doctors:
+            # One vectorised haversine for the batch instead of one Python call per doctor.
+            km = haversine_km_array(
+                query.lat, query.lon, [d.lat for d in doctors], [d.lon for d in doctors]
+            ).tolist()
+            search.consider(list(zip(doctors, km, strict=True)), known)
         if len(rows) < size:
             return True
         waits = [w for w in (scorer.wait_minutes(free) for _, free in rows[-1:]) if w is not None]

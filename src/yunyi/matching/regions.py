@@ -37,9 +37,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial.distance import cdist
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
 
 from yunyi.matching.assignment import (
     AssignmentProblem,
@@ -105,6 +102,9 @@ def choose_k_by_silhouette(
     points: FloatArray, *, k_range: range, seed: int, eval_size: int = 2000
 ) -> dict[int, float]:
     """Mean silhouette of a k-means++ fit per K on `points` (already a sample)."""
+    from sklearn.cluster import KMeans  # imported on use: web processes start lighter
+    from sklearn.metrics import silhouette_score
+
     rng = np.random.default_rng(seed)
     scores: dict[int, float] = {}
     for k in k_range:
@@ -135,6 +135,9 @@ def service_regions(
     k_cap: int = K_CAP,
 ) -> RegionsResult:
     """Cluster demand into K regions (given, or chosen by silhouette over `k_range` inclusive)."""
+    from sklearn.cluster import KMeans  # imported on use: web processes start lighter
+    from sklearn.metrics import silhouette_score
+
     began = time.perf_counter()
     d_lat, d_lon = validate_points(demand_lat, demand_lon, what="demand")
     doc_lat, doc_lon = validate_points(doctor_lat, doctor_lon, what="doctors")
@@ -211,7 +214,8 @@ def _region(
             0.0,
         )
     pick = members if members.size <= DEPOT_SAMPLE else rng.choice(members, DEPOT_SAMPLE, False)
-    arcs = chord_to_arc_km(cdist(xyz[pick], xyz[pick]))
+    chords = np.linalg.norm(xyz[pick][:, None, :] - xyz[pick][None, :, :], axis=-1)
+    arcs = chord_to_arc_km(chords)
     depot_lat, depot_lon = from_sphere_xyz(xyz[pick[int(arcs.sum(axis=1).argmin())]])
     m_lat, m_lon = from_sphere_xyz(xyz[pick])
     spread = haversine_km_array(m_lat, m_lon, c_lat[0], c_lon[0])
@@ -242,6 +246,8 @@ def naive_kmeans_matching(
     """The first sketch: k-means over patients with one centre per doctor, started at the
     doctors, each patient matched to the doctor whose centre it ends up nearest. Kept to show
     what it gets wrong (module docstring); never used to dispatch."""
+    from sklearn.cluster import KMeans
+
     began = time.perf_counter()
     doctors_xyz = to_sphere_xyz_km(problem.doctor_lat, problem.doctor_lon)
     patients_xyz = to_sphere_xyz_km(problem.request_lat, problem.request_lon)

@@ -20,7 +20,7 @@ export const FEATURE_MESSAGES: Readonly<Record<string, FeatureMessages>> = Objec
 
 /** The base messages of one locale with every feature's namespaces added. */
 export function withFeatureMessages<T extends object>(base: T, locale: keyof FeatureMessages): T {
-  const merged: Record<string, unknown> = { ...base }
+  const merged: Record<string, unknown> = { ...(base as Record<string, unknown>) }
   for (const feature of Object.values(FEATURE_MESSAGES)) Object.assign(merged, feature[locale])
   return merged as T
 }

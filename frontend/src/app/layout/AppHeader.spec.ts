@@ -26,17 +26,15 @@ async function mountHeader(roles: string[] | null, locale: 'zh-CN' | 'en' = 'zh-
 }
 
 describe('navigation by role', () => {
-  it('shows a patient home, a link to their record, and doctor search as coming soon without a link', async () => {
+  it('shows a patient home, their record, the symptom check and the doctor search', async () => {
     const wrapper = await mountHeader(['patient'])
     const nav = wrapper.get('[data-testid="main-nav"]')
 
     expect(nav.get('[data-testid="nav-home"]').attributes('href')).toBe('/')
     expect(nav.get('[data-testid="nav-records"]').attributes('href')).toBe('/record')
-    const soon = nav.get('[data-testid="nav-find-doctor"]')
-    expect(soon.element.tagName).toBe('SPAN')
-    expect(soon.attributes('aria-disabled')).toBe('true')
-    expect(soon.attributes('href')).toBeUndefined()
-    expect(nav.text()).toBe('首页我的档案找医生 即将推出')
+    expect(nav.get('[data-testid="nav-symptom-check"]').attributes('href')).toBe('/symptom-check')
+    expect(nav.get('[data-testid="nav-find-doctor"]').attributes('href')).toBe('/find-doctor')
+    expect(nav.text()).toBe('首页我的档案症状自查找医生')
   })
 
   it('shows a doctor the workbench, a pharmacist prescription review, an operator rentals', async () => {

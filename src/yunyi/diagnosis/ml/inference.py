@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
-from sklearn import config_context
 
 from yunyi.diagnosis.errors import DiagnosisErrorCode, diagnosis_error
 from yunyi.diagnosis.ml.inputs import InputSpec
@@ -127,6 +126,8 @@ def suggestion_compute(*, model: LoadedModel, inputs: Mapping[str, InputValue]) 
         batch[i + 1, i] = stats[spec.name]["median"]
     # The inputs were checked above (finite, plausible): scikit-learn's per-call validation is
     # most of the time of one small prediction, so it is skipped here.
+    from sklearn import config_context  # imported on first use: web processes start lighter
+
     with config_context(assume_finite=True, skip_parameter_validation=True):
         probabilities = model.estimator.predict_proba(batch)[:, 1]
     probability = float(probabilities[0])

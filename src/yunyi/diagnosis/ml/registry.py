@@ -18,13 +18,12 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
-
-import skops.io as sio
+from typing import TYPE_CHECKING, Any, Final
 
 from yunyi.diagnosis.errors import DiagnosisErrorCode, diagnosis_error
-from yunyi.diagnosis.ml.evaluation import METRICS
-from yunyi.diagnosis.ml.training import TrainedTask
+
+if TYPE_CHECKING:
+    from yunyi.diagnosis.ml.training import TrainedTask
 
 CARD_SCHEMA: Final = "yunyi.diagnosis.model-card/1"
 MODEL_FILE: Final = "model.skops"
@@ -70,6 +69,8 @@ def model_bytes(model: Any) -> bytes:
     their memory address (`__id__`, `<id>.npy`) and stamps entries with the time of writing, so
     both are renumbered in document order and written with a fixed timestamp. Equal models then
     give equal bytes, and the SHA-256 names the model."""
+    import skops.io as sio
+
     source = zipfile.ZipFile(io.BytesIO(sio.dumps(model)))
     schema = json.loads(source.read("schema.json"))
     renamed: dict[str, str] = {}
@@ -108,6 +109,8 @@ def model_bytes(model: Any) -> bytes:
 def card_build(
     *, trained: TrainedTask, version: str, sha256: str, trained_at: datetime
 ) -> dict[str, Any]:
+    from yunyi.diagnosis.ml.evaluation import METRICS  # training-time only (scipy, sklearn)
+
     task = trained.task
     published = []
     for figure in task.published:
@@ -214,6 +217,8 @@ def model_file_load(*, path: Path, card: dict[str, Any]) -> Any:
             DiagnosisErrorCode.MODEL_HASH_MISMATCH,
             details={"task": card.get("task"), "version": card.get("version"), "sha256": actual},
         )
+    import skops.io as sio  # imported on first use: web processes start lighter
+
     untrusted = sorted(set(sio.get_untrusted_types(data=payload)) - set(TRUSTED_TYPES))
     if untrusted:
         raise diagnosis_error(

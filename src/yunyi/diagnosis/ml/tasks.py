@@ -70,6 +70,8 @@ class Task:
     published: tuple[PublishedFigure, ...]
     limits: tuple[str, ...]
     load: Callable[[], Dataset]
+    # FHIR administrative gender the model was trained on; None: any.
+    population_sex: str | None = None
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -187,6 +189,7 @@ PIMA: Final = Task(
         "The diabetes pedigree function is specific to this study and rarely available.",
     ),
     load=_load_pima,
+    population_sex="female",
 )
 
 

@@ -56,6 +56,8 @@ ALIASES: Final[dict[str, str]] = {
     "s": "s",
     "sec": "s",
     "IU/L": "U/L",
+    # LOINC's example unit for counts such as the number of pregnancies.
+    "{#}": "1",
 }
 
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
+from yunyi.core.compiled_query import CompiledQuery
 from yunyi.core.errors import ApplicationError
 from yunyi.emr.errors import EmrErrorCode
 from yunyi.emr.models import CurrentResource, ResourceVersion
 from yunyi.emr.search.plan import SearchPlan, TotalMode
 from yunyi.emr.store.cursor import Cursor, CursorError, decode_cursor, encode_cursor
+from yunyi.emr.store.indexing import concrete_field
 from yunyi.emr.store.protocol import (
     Create,
     Delete,
@@ -46,6 +50,24 @@ def _gone(resource_type: str, resource_id: str, version_id: int) -> ApplicationE
         status=410,
         details={"version_id": str(version_id)},
     )
+
+
+def _current_row(resource_type: str, resource_id: str) -> QuerySet[Any, Any]:
+    # Positional conditions keep the parameters in the order `CompiledQuery` passes them.
+    return CurrentResource.objects.filter(
+        Q(resource_type=resource_type), Q(fhir_id=resource_id)
+    ).values("version_id", "last_updated", "deleted", text=Cast("document", TextField()))[:1]
+
+
+# A read runs on every FHIR read: its SQL is compiled once (`CompiledQuery`), and the document
+# comes back as its stored JSON text, which the response can carry as it is.
+_CURRENT = CompiledQuery(
+    _current_row,
+    parameters=[
+        concrete_field(CurrentResource, "resource_type"),
+        concrete_field(CurrentResource, "fhir_id"),
+    ],
+)
 
 
 def _version(row: ResourceVersion) -> StoredResource:
@@ -90,19 +112,23 @@ class DjangoResourceStore:
         return transaction.atomic()
 
     def read(self, resource_type: str, resource_id: str) -> StoredResource:
-        row = (
-            CurrentResource.objects.filter(resource_type=resource_type, fhir_id=resource_id)
-            .values_list("version_id", "last_updated", "deleted", "document")
-            .first()
-        )
-        if row is None:
+        rows = _CURRENT.rows(resource_type, resource_id)
+        if not rows:
             raise _not_found(resource_type, resource_id)
-        version_id, last_updated, deleted, document = row
-        if deleted:
+        row = rows[0]
+        version_id = row["version_id"]
+        if row["deleted"]:
             raise _gone(resource_type, resource_id, version_id)
+        text = row["text"]
         method = "create" if version_id == 1 else "update"
         return StoredResource(
-            resource_type, resource_id, str(version_id), last_updated, method, document
+            resource_type,
+            resource_id,
+            str(version_id),
+            row["last_updated"],
+            method,
+            json.loads(text),
+            text,
         )
 
     def vread(self, resource_type: str, resource_id: str, version_id: str) -> StoredResource:

@@ -8,6 +8,7 @@ than the database spent storing the row.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,7 @@ _ROW_FIELDS: tuple[tuple[str, ...], ...] = tuple(
 _MAX_ROWS = 500
 
 
+@functools.cache
 def concrete_field(model: type[Model], name: str) -> Field[Any, Any]:
     field = model._meta.get_field(name)
     assert isinstance(field, Field)
@@ -66,6 +68,11 @@ def _columns(model: type[Model], fields: Sequence[str]) -> list[str]:
 
 
 def _insert_sql(model: type[Model], fields: Sequence[str], rows: int) -> str:
+    return _insert_sql_for(connection.vendor, model, tuple(fields), rows)
+
+
+@functools.lru_cache(maxsize=512)
+def _insert_sql_for(vendor: str, model: type[Model], fields: tuple[str, ...], rows: int) -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(c) for c in _columns(model, ["resource", "resource_type", *fields]))
     one = "(" + ", ".join(["%s"] * (len(fields) + 2)) + ")"
@@ -139,8 +146,18 @@ def table_mask(rows: IndexRows) -> int:
 
 def clear_index_rows(masks: Sequence[tuple[int, int]]) -> None:
     """Delete the index rows of each (resource pk, indexed_tables mask), touching only the tables
-    the mask names: one DELETE per table for the whole batch."""
-    for bit, model in enumerate(INDEX_TABLES):
-        pks = [pk for pk, mask in masks if mask & (1 << bit)]
-        if pks:
-            model._default_manager.filter(resource_id__in=pks).delete()
+    the mask names: one plain DELETE per table (per chunk) for the whole batch (the ORM's delete
+    collects related objects and sends signals first, which index rows never have)."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for bit, model in enumerate(INDEX_TABLES):
+            pks = [pk for pk, mask in masks if mask & (1 << bit)]
+            column = quote(str(concrete_field(model, "resource").column))
+            for start in range(0, len(pks), _MAX_ROWS):
+                part = pks[start : start + _MAX_ROWS]
+                marks = ", ".join(["%s"] * len(part))
+                # Only our own table and column names and placeholders: values are parameters.
+                cursor.execute(
+                    f"DELETE FROM {quote(model._meta.db_table)} WHERE {column} IN ({marks})",  # noqa: S608
+                    part,
+                )

@@ -26,6 +26,9 @@ class StoredResource:
     last_updated: datetime
     method: str  # "create", "update" or "delete": how this version came to be
     resource: dict[str, Any] | None  # None for a deletion tombstone
+    # `resource` as JSON text, when the store read it as such: a response can carry it as it is
+    # instead of encoding the document again. Equal in content to `resource`, never compared.
+    text: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def deleted(self) -> bool:

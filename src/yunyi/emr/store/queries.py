@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import operator
 from datetime import UTC, datetime
 from functools import reduce
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.expressions import OrderBy
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
+from yunyi.core.compiled_query import CompiledQuery
 from yunyi.core.errors import ApplicationError
 from yunyi.emr.errors import EmrErrorCode
 from yunyi.emr.models import CurrentResource, ReferenceIndex
 from yunyi.emr.search.declarations import ParamType
 from yunyi.emr.search.plan import Include, SearchPlan, SortKey, TotalMode
+from yunyi.emr.store.compiled_search import NotCompilable, SearchCache
 from yunyi.emr.store.cursor import Cursor, CursorError, decode_cursor, encode_cursor
 from yunyi.emr.store.protocol import SearchPage, StoredResource
 from yunyi.emr.store.sql import (
@@ -29,12 +33,21 @@ from yunyi.emr.store.sql import (
 )
 
 ROW_FIELDS = ("pk", "resource_type", "fhir_id", "version_id", "last_updated", "document")
+# A search page reads each document as its stored JSON text, which the response can carry as it
+# is (`StoredResource.text`).
+TEXT_ROW_FIELDS = (*ROW_FIELDS[:5], "document_text")
 
 
 def stored(row: tuple[Any, ...]) -> StoredResource:
+    """A resource from a `ROW_FIELDS` or `TEXT_ROW_FIELDS` row."""
     _pk, resource_type, fhir_id, version_id, last_updated, document = row[:6]
+    text = None
+    if isinstance(document, str):
+        text, document = document, json.loads(document)
     method = "create" if version_id == 1 else "update"
-    return StoredResource(resource_type, fhir_id, str(version_id), last_updated, method, document)
+    return StoredResource(
+        resource_type, fhir_id, str(version_id), last_updated, method, document, text
+    )
 
 
 def _sort_expression(resource_type: str, key: SortKey) -> Any:
@@ -140,28 +153,24 @@ def _cursor_for(row: tuple[Any, ...], count: int, forward: bool) -> str:
     return encode_cursor(Cursor(tuple(row[6 : 6 + count]), int(row[0]), forward))
 
 
-def run_search(plan: SearchPlan, *, cursor_text: str | None, default_count: int) -> SearchPage:
-    now = datetime.now(UTC)
-    base = matching(plan, now=now)
-    count = plan.count if plan.count is not None else default_count
-    if plan.summary_count or count == 0:
-        return SearchPage(resources=[], total=count_matches(plan, base, now=now))
+# Page queries compiled once per search shape (see `compiled_search`).
+_PAGES = SearchCache()
+_COUNTS = SearchCache(count=True)
+
+
+def _page_query(
+    plan: SearchPlan, *, now: datetime, count: int, cursor: Cursor | None
+) -> QuerySet[Any, Any]:
+    """The rows of one page: `TEXT_ROW_FIELDS` and the sort values, one row more than `count`."""
     names = [f"sort_{i}" for i in range(len(plan.sort))]
-    query = base.annotate(
+    query = matching(plan, now=now).annotate(
+        document_text=Cast("document", TextField()),
         **{
             n: _sort_expression(plan.resource_type, k)
             for n, k in zip(names, plan.sort, strict=True)
-        }
+        },
     )
-    cursor: Cursor | None = None
-    if cursor_text:
-        try:
-            cursor = decode_cursor(cursor_text, key_count=len(plan.sort))
-            _check_keys(cursor.keys, plan.sort)
-        except CursorError as error:
-            raise ApplicationError(
-                EmrErrorCode.INVALID_CURSOR, _("The paging link is not valid."), status=400
-            ) from error
+    if cursor is not None:
         query = query.filter(_keyset(names, plan.sort, cursor))
     forward = cursor is None or cursor.forward
     ordering = [
@@ -174,7 +183,119 @@ def run_search(plan: SearchPlan, *, cursor_text: str | None, default_count: int)
         for n, k in zip(names, plan.sort, strict=True)
     ]
     ordering.append(OrderBy(F("pk"), descending=not forward))
-    rows = list(query.order_by(*ordering).values_list(*ROW_FIELDS, *names)[: count + 1])
+    return query.order_by(*ordering).values_list(*TEXT_ROW_FIELDS, *names)[: count + 1]
+
+
+def _count(plan: SearchPlan, *, now: datetime) -> int:
+    """`count_matches`, through the compiled query of the plan's shape when it has one."""
+    if len(plan.criteria) == 1:
+        rows = _COUNTS.rows(plan, "count", lambda p: _count_query(p, now=now))
+        if rows is not None:
+            return int(rows[0][0])
+    return count_matches(plan, matching(plan, now=now), now=now)
+
+
+def _count_query(plan: SearchPlan, *, now: datetime) -> QuerySet[Any, Any]:
+    rows = matching_rows(plan.resource_type, plan.criteria[0], now=now)
+    if rows is None:
+        raise NotCompilable
+    return rows.values("resource_id").distinct().order_by()
+
+
+def _page_ids(plan: SearchPlan, *, now: datetime, count: int, after: int) -> QuerySet[Any, Any]:
+    rows = matching_rows(plan.resource_type, plan.criteria[0], now=now)
+    if rows is None:
+        raise NotCompilable
+    return (
+        rows.filter(resource_id__gt=after)
+        .order_by("resource_id")
+        .values_list("resource_id")
+        .distinct()[: count + 1]
+    )
+
+
+def _index_page(
+    plan: SearchPlan, *, now: datetime, count: int, cursor: Cursor | None
+) -> list[tuple[Any, ...]] | None:
+    """The page of a search with one criterion and no sort (in id order): its ids straight from
+    the criterion's index rows, in id order, reading no further than the page (an index-only
+    scan on PostgreSQL), then their rows by primary key. Joining every match to its resource
+    row first and sorting them all costs a common code's thousands of matches to show fifty.
+    Index rows exist only for current, non-deleted resources. None when the plan has another
+    shape (or pages backwards)."""
+    if (
+        len(plan.criteria) != 1
+        or plan.sort
+        or (cursor is not None and not cursor.forward)
+        or not selects_by_rows(plan.criteria[0])
+    ):
+        return None
+    if cursor is None:
+        # The compiled shape's only constant is `after` 0: a first page.
+        found = _PAGE_IDS.rows(
+            plan, ("ids", count), lambda p: _page_ids(p, now=now, count=count, after=0)
+        )
+        if found is None:
+            return None
+    else:
+        found = list(_page_ids(plan, now=now, count=count, after=cursor.row))
+    ids = [int(row[0]) for row in found]
+    if not ids:
+        return []
+    by_pk = _rows_by_pk(count + 1)
+    # Distinct ids that no row has pad the list to the compiled query's length.
+    rows = by_pk.rows(*ids, *range(-1, -(count + 2 - len(ids)), -1))
+    return [tuple(row[name] for name in TEXT_ROW_FIELDS) for row in rows]
+
+
+_PAGE_IDS = SearchCache()
+_BY_PK: dict[int, CompiledQuery] = {}
+
+
+def _rows_by_pk(size: int) -> CompiledQuery:
+    """`TEXT_ROW_FIELDS` of the resources with `size` given primary keys, in key order."""
+    compiled = _BY_PK.get(size)
+    if compiled is None:
+
+        def build(*pks: int) -> QuerySet[Any, Any]:
+            return (
+                CurrentResource.objects.filter(pk__in=pks, deleted=False)
+                .annotate(document_text=Cast("document", TextField()))
+                .order_by("pk")
+                .values(*TEXT_ROW_FIELDS)
+            )
+
+        compiled = _BY_PK.setdefault(
+            size,
+            CompiledQuery(build, parameters=[CurrentResource._meta.pk] * size),  # type: ignore[list-item]
+        )
+    return compiled
+
+
+def run_search(plan: SearchPlan, *, cursor_text: str | None, default_count: int) -> SearchPage:
+    now = datetime.now(UTC)
+    count = plan.count if plan.count is not None else default_count
+    if plan.summary_count or count == 0:
+        return SearchPage(resources=[], total=count_matches(plan, matching(plan, now=now), now=now))
+    cursor: Cursor | None = None
+    if cursor_text:
+        try:
+            cursor = decode_cursor(cursor_text, key_count=len(plan.sort))
+            _check_keys(cursor.keys, plan.sort)
+        except CursorError as error:
+            raise ApplicationError(
+                EmrErrorCode.INVALID_CURSOR, _("The paging link is not valid."), status=400
+            ) from error
+    forward = cursor is None or cursor.forward
+    found = _index_page(plan, now=now, count=count, cursor=cursor)
+    if found is None and cursor is None:
+        found = _PAGES.rows(
+            plan, ("page", count), lambda p: _page_query(p, now=now, count=count, cursor=None)
+        )
+    if found is None:
+        found = list(_page_query(plan, now=now, count=count, cursor=cursor))
+    rows = found
+    key_count = len(plan.sort)
     more = len(rows) > count
     rows = rows[:count]
     if not forward:
@@ -182,16 +303,16 @@ def run_search(plan: SearchPlan, *, cursor_text: str | None, default_count: int)
     next_cursor = previous_cursor = None
     if rows:
         if (more and forward) or not forward:
-            next_cursor = _cursor_for(rows[-1], len(names), True)
+            next_cursor = _cursor_for(rows[-1], key_count, True)
         if cursor is not None and (forward or more):
-            previous_cursor = _cursor_for(rows[0], len(names), False)
+            previous_cursor = _cursor_for(rows[0], key_count, False)
     resources = [stored(row) for row in rows]
     included = _included(plan, [row[0] for row in rows], resources)
     total: int | None = None
     if plan.total is not TotalMode.NONE:
         # A first page that holds every match is its own total: counting would re-run the
         # whole search for nothing. Otherwise count (an estimate may be exact, R4 §3.1.1.5.7).
-        total = len(rows) if cursor is None and not more else count_matches(plan, base, now=now)
+        total = len(rows) if cursor is None and not more else _count(plan, now=now)
     return SearchPage(resources, included, total, next_cursor, previous_cursor)
 
 

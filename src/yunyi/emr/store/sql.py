@@ -77,7 +77,10 @@ def range_q(prefix: Prefix, low: datetime, high: datetime, *, lo: str, hi: str, 
     contained = Q(**{f"{lo}__gte": low, f"{hi}__lte": high})
     match prefix:
         case Prefix.EQ:
-            return contained
+            # A contained range also starts no later than the search range ends (rows have
+            # lo <= hi): the redundant bound makes the start a closed range, answered by the
+            # ``(resource_type, param, low)`` index instead of scanning every earlier end.
+            return contained & Q(**{f"{lo}__lte": high})
         case Prefix.NE:
             return ~contained
         case Prefix.GT:

@@ -7,11 +7,12 @@ index rows in bulk. Any failure leaves the database as it was.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
@@ -253,25 +254,122 @@ def _insert_versions(entries: list[tuple[int, _Pending, int]], moment: datetime)
             cursor.execute(head + ", ".join([one] * len(part)), values)
 
 
-def _lock_existing(pending: list[_Pending]) -> dict[tuple[str, str], CurrentResource]:
+@dataclass(slots=True)
+class _Row:
+    """The columns of a `CurrentResource` row a write reads and sets."""
+
+    pk: int
+    version_id: int
+    deleted: bool
+    indexed_tables: int
+
+
+def _column(name: str) -> str:
+    return _quoted(connection.vendor, name)
+
+
+def _table() -> str:
+    return _quoted(connection.vendor, "")
+
+
+@functools.cache
+def _quoted(vendor: str, name: str) -> str:
+    """A `CurrentResource` column's quoted name ("": the table's), per database vendor."""
+    if not name:
+        return connection.ops.quote_name(CurrentResource._meta.db_table)
+    return connection.ops.quote_name(str(concrete_field(CurrentResource, name).column))
+
+
+def _lock_existing(pending: list[_Pending]) -> dict[tuple[str, str], _Row]:
     """The current rows of every client-named resource, locked: one SELECT per resource type (per
-    chunk), in primary-key order so that concurrent batches lock in the same order."""
+    chunk), in primary-key order so that concurrent batches lock in the same order. Plain SQL: on
+    the API's single-resource writes the ORM's query building cost more than the lookup."""
     wanted: dict[str, list[str]] = {}
     for item in pending:
         if not item.server_assigned:
             wanted.setdefault(item.resource_type, []).append(item.fhir_id)
-    existing: dict[tuple[str, str], CurrentResource] = {}
-    for resource_type, ids in wanted.items():
-        for start in range(0, len(ids), _LOCK_CHUNK):
-            rows = (
-                CurrentResource.objects.select_for_update()
-                .filter(resource_type=resource_type, fhir_id__in=ids[start : start + _LOCK_CHUNK])
-                .only("pk", "fhir_id", "version_id", "deleted", "indexed_tables")
-                .order_by("pk")
-            )
-            for row in rows:
-                existing[(resource_type, row.fhir_id)] = row
+    existing: dict[tuple[str, str], _Row] = {}
+    if not wanted:
+        return existing
+    pk, fhir_id, resource_type_column = _column("id"), _column("fhir_id"), _column("resource_type")
+    selected = ", ".join(
+        [pk, fhir_id, _column("version_id"), _column("deleted"), _column("indexed_tables")]
+    )
+    # SQLite has no row locks: its IMMEDIATE transactions hold the write lock already.
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        for resource_type, ids in wanted.items():
+            for start in range(0, len(ids), _LOCK_CHUNK):
+                part = ids[start : start + _LOCK_CHUNK]
+                marks = ", ".join(["%s"] * len(part))
+                # Only our own table and column names and placeholders: values are parameters.
+                cursor.execute(
+                    f"SELECT {selected} FROM {_table()} WHERE {resource_type_column} = %s "  # noqa: S608
+                    f"AND {fhir_id} IN ({marks}) ORDER BY {pk}{lock}",
+                    [resource_type, *part],
+                )
+                for row_pk, row_id, version, deleted, mask in cursor.fetchall():
+                    existing[(resource_type, row_id)] = _Row(
+                        int(row_pk), int(version), bool(deleted), int(mask)
+                    )
     return existing
+
+
+_CURRENT_FIELDS: Final = (
+    "resource_type",
+    "fhir_id",
+    "version_id",
+    "last_updated",
+    "deleted",
+    "document",
+    "indexed_tables",
+)
+
+
+def _current_values(item: _Pending, row: _Row, stamp: Any) -> list[Any]:
+    document = concrete_field(CurrentResource, "document").get_db_prep_save(
+        item.document, connection
+    )
+    return [
+        item.resource_type,
+        item.fhir_id,
+        row.version_id,
+        stamp,
+        row.deleted,
+        document,
+        row.indexed_tables,
+    ]
+
+
+def _insert_current(created: list[tuple[_Pending, _Row]], stamp: Any) -> None:
+    """INSERT the new current rows (multi-row, per chunk) and learn their primary keys."""
+    columns = ", ".join(_column(name) for name in _CURRENT_FIELDS)
+    one = "(" + ", ".join(["%s"] * len(_CURRENT_FIELDS)) + ")"
+    chunk = min(500, max_query_params() // len(_CURRENT_FIELDS))
+    returning = ", ".join([_column("id"), _column("resource_type"), _column("fhir_id")])
+    with connection.cursor() as cursor:
+        for start in range(0, len(created), chunk):
+            part = created[start : start + chunk]
+            values = [v for item, row in part for v in _current_values(item, row, stamp)]
+            # Only our own table and column names and placeholders: values are parameters.
+            cursor.execute(
+                f"INSERT INTO {_table()} ({columns}) VALUES "  # noqa: S608
+                + ", ".join([one] * len(part))
+                + f" RETURNING {returning}",
+                values,
+            )
+            keys = {(t, i): int(pk) for pk, t, i in cursor.fetchall()}
+            for item, row in part:
+                row.pk = keys[(item.resource_type, item.fhir_id)]
+
+
+def _update_current(changed: list[tuple[_Pending, _Row]], stamp: Any) -> None:
+    assignments = ", ".join(f"{_column(name)} = %s" for name in _CURRENT_FIELDS[2:])
+    # Only our own table and column names and placeholders: values are parameters.
+    sql = f"UPDATE {_table()} SET {assignments} WHERE {_column('id')} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        for item, row in changed:
+            cursor.execute(sql, [*_current_values(item, row, stamp)[2:], row.pk])
 
 
 def _apply(
@@ -279,8 +377,8 @@ def _apply(
 ) -> list[StoredResource | None]:
     existing = _lock_existing(pending)
     results: list[StoredResource | None] = [None] * len(pending)
-    new_rows: list[tuple[_Pending, CurrentResource]] = []
-    changed_rows: list[tuple[_Pending, CurrentResource]] = []
+    new_rows: list[tuple[_Pending, _Row]] = []
+    changed_rows: list[tuple[_Pending, _Row]] = []
     stale: list[tuple[int, int]] = []  # (pk, indexed_tables) of rows whose index rows go
     index_rows: dict[int, IndexRows] = {}
     for item in pending:
@@ -300,13 +398,13 @@ def _apply(
             item.document = _stamp(item.document, version, moment)
         item.method = method
         if row is None:
-            row = CurrentResource(resource_type=item.resource_type, fhir_id=item.fhir_id)
+            row = _Row(0, 0, False, 0)
             new_rows.append((item, row))
         else:
             changed_rows.append((item, row))
             stale.append((row.pk, row.indexed_tables))
-        row.version_id, row.last_updated = version, moment
-        row.deleted, row.document = item.document is None, item.document
+        row.version_id = version
+        row.deleted = item.document is None
         row.indexed_tables = 0
         if item.document is not None:
             index_rows[item.index] = extract_index_rows(item.document, local_base=local_base)
@@ -314,16 +412,11 @@ def _apply(
         results[item.index] = StoredResource(
             item.resource_type, item.fhir_id, str(version), moment, method, item.document
         )
+    stamp = concrete_field(CurrentResource, "last_updated").get_db_prep_save(moment, connection)
     if new_rows:
-        CurrentResource.objects.bulk_create([row for _, row in new_rows])
-    for _item, row in changed_rows:
-        CurrentResource.objects.filter(pk=row.pk).update(
-            version_id=row.version_id,
-            last_updated=moment,
-            deleted=row.deleted,
-            document=row.document,
-            indexed_tables=row.indexed_tables,
-        )
+        _insert_current(new_rows, stamp)
+    if changed_rows:
+        _update_current(changed_rows, stamp)
     written = new_rows + changed_rows
     _insert_versions([(row.pk, item, row.version_id) for item, row in written], moment)
     clear_index_rows(stale)

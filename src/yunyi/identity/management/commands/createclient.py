@@ -1,7 +1,10 @@
-"""`yunyi createclient`: register an OAuth client and print its secret once."""
+"""`yunyi createclient`: register an OAuth client and print its secret once (or, with `--jwks`,
+register the public keys it signs `private_key_jwt` assertions with: no secret)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
@@ -9,7 +12,16 @@ from oauth2_provider.models import AbstractApplication
 
 from yunyi.audit.services import AuditContext
 from yunyi.core.errors import ApplicationError
+from yunyi.identity.scopes import is_system_scope
 from yunyi.identity.services import client_register
+
+
+def _default_grant_type(options: dict[str, Any]) -> str:
+    scopes = options["scopes"].split()
+    backend = bool(scopes) and all(is_system_scope(scope) for scope in scopes)
+    if backend and not options["redirect_uris"]:
+        return AbstractApplication.GRANT_CLIENT_CREDENTIALS
+    return AbstractApplication.GRANT_AUTHORIZATION_CODE
 
 
 class Command(BaseCommand):
@@ -39,12 +51,24 @@ class Command(BaseCommand):
                 AbstractApplication.GRANT_AUTHORIZATION_CODE,
                 AbstractApplication.GRANT_CLIENT_CREDENTIALS,
             ],
-            default=AbstractApplication.GRANT_AUTHORIZATION_CODE,
+            default=None,
+            help=(
+                "default: client-credentials for a back-end service (no --redirect-uri, only "
+                "system/ scopes), else authorization-code"
+            ),
         )
         parser.add_argument(
             "--scopes",
             default="openid profile fhirUser offline_access",
             help="space-separated scopes the client may be granted",
+        )
+        parser.add_argument(
+            "--jwks",
+            metavar="FILE",
+            help=(
+                "a JSON file with the client's public JWK Set: it then authenticates with "
+                "private_key_jwt (RS384/ES384 client assertions) instead of a secret"
+            ),
         )
         parser.add_argument(
             "--skip-authorization",
@@ -54,12 +78,20 @@ class Command(BaseCommand):
 
     @no_translations
     def handle(self, *args: Any, **options: Any) -> None:
-        grant_type = options["grant_type"]
+        grant_type = options["grant_type"] or _default_grant_type(options)
         if (
             grant_type == AbstractApplication.GRANT_AUTHORIZATION_CODE
             and not options["redirect_uris"]
         ):
             raise CommandError("--redirect-uri is required for the authorization code grant")
+        jwks = None
+        if options["jwks"]:
+            if not options["confidential"]:
+                raise CommandError("--jwks is for confidential clients (--confidential)")
+            try:
+                jwks = Path(options["jwks"]).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                raise CommandError(f"cannot read {options['jwks']}: {error}") from error
         try:
             registered = client_register(
                 name=options["name"],
@@ -70,6 +102,7 @@ class Command(BaseCommand):
                 scopes=options["scopes"],
                 grant_type=grant_type,
                 skip_authorization=bool(options["skip_authorization"]),
+                jwks=jwks,
                 context=AuditContext(client_id="yunyi-cli"),
             )
         except ApplicationError as error:
@@ -80,6 +113,10 @@ class Command(BaseCommand):
         self.stdout.write(f"client_type: {application.client_type}")
         self.stdout.write(f"grant_type: {application.authorization_grant_type}")
         self.stdout.write(f"allowed_scopes: {application.yunyi_policy.allowed_scopes}")
+        if jwks is not None:
+            kids = [key["kid"] for key in json.loads(application.yunyi_policy.jwks)["keys"]]
+            self.stdout.write("token_endpoint_auth_method: private_key_jwt")
+            self.stdout.write(f"key_ids: {' '.join(kids)}")
         if registered.client_secret:
             self.stdout.write(f"client_secret: {registered.client_secret}")
             self.stdout.write(
