@@ -45,3 +45,15 @@ def test_admin_can_add_a_user(make_user: Any, verified_login: Any) -> None:
     from yunyi.accounts.models import User
 
     assert User.objects.get(username="newdoc").check_password("Sturdy-Pass-2026")
+
+
+def test_admin_index_names_our_apps_and_models_in_chinese(
+    make_user: Any, verified_login: Any
+) -> None:
+    admin = make_user(roles=["admin"], is_staff=True, is_superuser=True)
+    client = verified_login(Client(), admin)
+    page = client.get("/admin/").content.decode()
+    for name in ("账户", "监护关系", "医生：资料、执业证书与排班", "辅助诊断与分诊"):
+        assert name in page
+    for english in ("Guardian links", "Accounts", "Doctors: profiles", "Diagnosis suggestions"):
+        assert english not in page

@@ -157,6 +157,9 @@ def test_a_man_is_flagged_outside_the_pima_population(
     case = pima_patient(make_user, female=False)
     body = api_client_for(case.doctor).get(URL, {"patient": case.patient_id}).json()
     assert _by_task(body)["pima_diabetes"]["outside_population"] is True
+    # Models that fit the patient come first; the one trained on women only comes last.
+    assert [entry["outside_population"] for entry in body["suggestions"]][-1] is True
+    assert body["suggestions"][-1]["task"] == "pima_diabetes"
 
 
 def test_record_value_in_an_unknown_unit_is_refused_for_that_model(

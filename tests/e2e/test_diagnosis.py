@@ -53,7 +53,7 @@ def test_doctor_sees_suggestions_in_the_chart_and_dismisses_one(
     expect(pima.get_by_test_id("suggestion-performance")).to_contain_text(
         re.compile(r"AUROC 0\.\d\d \(0\.\d\d–[01]\.\d\d\)")
     )
-    expect(pima).to_contain_text("Observation/")
+    expect(pima.locator("td[title^='Observation/']").first).to_have_text("检查/检验结果")
     missing = panel.get_by_test_id("suggestion-pbc_mortality").get_by_test_id("suggestion-missing")
     expect(missing).to_contain_text("LOINC 1975-2")
     shoot(page, screenshot_dir, "diagnosis-suggestions.png", full_page=True)

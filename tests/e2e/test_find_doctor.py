@@ -22,9 +22,10 @@ def test_patient_finds_a_doctor_with_reasons(
     expect(page).to_have_url(re.compile(r"/find-doctor\?department=endocrinology$"))
     results = page.get_by_test_id("find-result")
     expect(results.first).to_be_visible()
-    # zh-CN by default: "12.3 公里 · 最早 14:30 可约 · ..." or "... · 在线 · 约等 5 分钟".
-    expect(results.first.get_by_test_id("find-reasons")).to_contain_text(
-        re.compile(r"\d+\.\d 公里 · (最早 .+ 可约|在线 · (约等 \d+ 分钟|无需等待))")
+    # zh-CN by default, for a video consultation availability first and distance last:
+    # "最早 14:30 可约 · ... · 12.3 公里" or "在线 · 约等 5 分钟 · ... · 12.3 公里".
+    expect(results.first.get_by_test_id("find-reasons")).to_have_text(
+        re.compile(r"^(最早 .+ 可约|在线 · (约等 \d+ 分钟|无需等待))( · .+)? · \d+\.\d 公里$")
     )
     expect(results.first.get_by_test_id("find-result-link")).to_have_attribute(
         "href", re.compile(r"^/doctors/[0-9a-f-]{36}$")

@@ -206,6 +206,7 @@ def test_bad_regions_input_is_refused(operator, api_client_for, query, code):
     assert response.json()["error"]["code"] == code
 
 
+@pytest.mark.postgres  # row locks are PostgreSQL's; SQLite serialises every writer anyway
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_applied_runs_never_overbook_a_doctor(make_user, verified_doctor):
     import threading
@@ -215,8 +216,6 @@ def test_concurrent_applied_runs_never_overbook_a_doctor(make_user, verified_doc
     from yunyi.audit.services import AuditContext
     from yunyi.matching.services import assignment_run_create
 
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks are PostgreSQL's; SQLite serialises every writer anyway")
     operator = make_user(roles=["operator"])
     patient = make_user(roles=["patient"])
     doctor = verified_doctor(capacity=5)

@@ -122,7 +122,9 @@ def test_online_doctor_with_queue_room_counts_as_available_now():
     )
     [item] = result.items
     assert item.next_slot_at is None
-    assert item.reasons[1].as_dict() == {"kind": "online_now", "value": 12, "contribution": 0.2705}
+    assert item.reasons[0].as_dict() == {"kind": "online_now", "value": 12, "contribution": 0.2705}
+    # Distance barely matters for a video consultation, so it is said last.
+    assert item.reasons[-1].kind.value == "distance_km"
 
 
 def test_home_visit_excludes_doctors_whose_service_radius_does_not_reach_the_patient():
@@ -186,7 +188,8 @@ def test_previous_doctor_far_away_is_still_considered_for_video():
         limits=SearchLimits(max_candidates=50, first_batch=16),
     )
     assert result.items[0].doctor_id == "seen-before"
-    assert result.items[0].reasons[2].kind.value == "saw_you_before"
+    kinds = [reason.kind.value for reason in result.items[0].reasons]
+    assert kinds[:2] == ["next_slot", "saw_you_before"] and kinds[-1] == "distance_km"
 
 
 def test_unverified_doctor_is_never_recommended():

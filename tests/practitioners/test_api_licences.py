@@ -159,6 +159,24 @@ def test_admin_verifies_pending_licence_and_doctor_becomes_listed(
     assert admin_client.get("/api/v1/licences", {"status": "pending"}).json()["count"] == 0
 
 
+def test_queue_is_first_come_first_served_and_decisions_show_the_latest_first(
+    make_doctor: Any, admin_client: Client
+) -> None:
+    first, second, third = (make_doctor(status="pending") for _ in range(3))
+
+    def ids(status: str) -> list[str]:
+        items = admin_client.get("/api/v1/licences", {"status": status}).json()["items"]
+        return [item["doctor_id"] for item in items]
+
+    assert ids("pending") == [str(first.pk), str(second.pk), str(third.pk)]
+    pending = admin_client.get("/api/v1/licences", {"status": "pending"}).json()["items"]
+    by_doctor = {item["doctor_id"]: item["id"] for item in pending}
+    for doctor in (first, second):
+        assert decide(admin_client, by_doctor[str(doctor.pk)], "verify").status_code == 200
+    assert ids("verified") == [str(second.pk), str(first.pk)]  # the latest decision first
+    assert ids("pending") == [str(third.pk)]
+
+
 def test_suspension_hides_doctor_and_reinstatement_needs_reason(
     doctor_client: Client, admin_client: Client, doctor: User
 ) -> None:

@@ -35,9 +35,9 @@ describe('navigation by role', () => {
     expect(summary(['pharmacist'])).toEqual([['home', '/', false], ['rx-review', null, true]])
     expect(summary(['operator'])).toEqual([
       ['home', '/', false],
-      ['rentals', null, true],
       ['assignment', '/operations/assignment', false],
       ['regions', '/operations/regions', false],
+      ['rentals', null, true],
     ])
   })
 

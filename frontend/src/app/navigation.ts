@@ -48,7 +48,8 @@ const BY_ROLE: Record<string, NavItem[]> = {
     { key: 'workbench', label: 'nav.workbench', comingSoon: true },
   ],
   pharmacist: [{ key: 'rx-review', label: 'nav.rxReview', comingSoon: true }],
-  operator: [{ key: 'rentals', label: 'nav.rentals', comingSoon: true }, ASSIGNMENT, REGIONS],
+  // What works comes first; what is still to come goes last.
+  operator: [ASSIGNMENT, REGIONS, { key: 'rentals', label: 'nav.rentals', comingSoon: true }],
   admin: [
     { key: 'model-registry', label: 'diagnosis.nav.modelRegistry', to: '/model-registry', comingSoon: false },
     { key: 'licence-review', label: 'practitioners.nav.licenceReview', to: '/licence-review', comingSoon: false },

@@ -59,3 +59,26 @@ describe('route guards', () => {
     expect(assigned).toHaveLength(0)
   })
 })
+
+describe('a page whose code is gone after a deploy', () => {
+  const stale = () => Promise.reject(new TypeError('Failed to fetch dynamically imported module: http://x/assets/Page-abc.js'))
+
+  it('reloads the tab once at the page it was going to', async () => {
+    const { router } = makeApp({ me: makeMe() })
+    router.addRoute({ path: '/stale', component: stale })
+
+    await router.push('/stale').catch(() => undefined)
+    expect(assigned).toEqual(['/stale'])
+    // Still failing after the reload (the server is down, not updated): no reload loop.
+    await router.push('/stale').catch(() => undefined)
+    expect(assigned).toEqual(['/stale'])
+  })
+
+  it('leaves other navigation errors alone', async () => {
+    const { router } = makeApp({ me: makeMe() })
+    router.addRoute({ path: '/broken', component: () => Promise.reject(new Error('render failed')) })
+
+    await router.push('/broken').catch(() => undefined)
+    expect(assigned).toEqual([])
+  })
+})

@@ -8,6 +8,7 @@ import { createRouter, createWebHistory, type Router, type RouterHistory } from 
 
 import { wasSignedIn } from '@/features/auth/pending'
 import { useAuthStore } from '@/features/auth/store'
+import { browser } from '@/shared/browser'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -123,6 +124,18 @@ export const routes = [
   },
 ]
 
+// The path the tab reloaded for after a page's code failed to load, so it reloads once, not forever.
+const RELOADED_FOR = 'yunyi.reloadedFor'
+
+/**
+ * A page's code could not be fetched: after a new version is deployed, the chunk names this tab
+ * knows are gone (each browser words it its own way).
+ */
+export function isStaleChunkError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error)
+  return /dynamically imported module|Importing a module script failed|Unable to preload CSS/i.test(message)
+}
+
 export function createAppRouter(pinia: Pinia, history: RouterHistory = createWebHistory()): Router {
   const router = createRouter({
     history,
@@ -141,6 +154,17 @@ export function createAppRouter(pinia: Pinia, history: RouterHistory = createWeb
       return false
     }
     return true
+  })
+
+  // A stale tab loads the new version of the page it was going to instead of failing silently
+  // (or, right after sign-in, showing "sign-in failed").
+  router.onError((error, to) => {
+    if (!isStaleChunkError(error) || sessionStorage.getItem(RELOADED_FOR) === to.fullPath) return
+    sessionStorage.setItem(RELOADED_FOR, to.fullPath)
+    browser.assign(to.fullPath)
+  })
+  router.afterEach((_to, _from, failure) => {
+    if (!failure) sessionStorage.removeItem(RELOADED_FOR)
   })
 
   return router

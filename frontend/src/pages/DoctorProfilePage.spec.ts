@@ -68,5 +68,6 @@ describe('doctor profile page', () => {
     network.on(`GET /api/v1/doctors/${ID}`, { status: 404, body: { error: { code: 'doctor_not_found', message: 'x' } } })
     const wrapper = await open('en')
     expect(wrapper.get('[data-testid="doctor-not-found"]').text()).toContain('not verified')
+    expect(wrapper.get('[data-testid="doctor-not-found-find"]').attributes('href')).toBe('/find-doctor')
   })
 })

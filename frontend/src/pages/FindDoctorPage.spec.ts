@@ -13,6 +13,11 @@ const DEPARTMENTS = [
   { code: 'cardiology', en: 'Cardiology', zh: '心血管内科', nhc_code: '03.04' },
   { code: 'dermatology', en: 'Dermatology', zh: '皮肤科', nhc_code: '13' },
 ]
+const WITH_GENERAL_PRACTICE = [
+  { code: 'emergency', en: 'Emergency medicine', zh: '急诊医学科', nhc_code: '20' },
+  { code: 'general_practice', en: 'General practice', zh: '全科医疗科', nhc_code: '02' },
+  ...DEPARTMENTS,
+]
 
 let network: FakeNetwork
 
@@ -98,6 +103,15 @@ describe('find a doctor', () => {
     expect(wrapper.get('[data-testid="find-empty"]').text()).toContain('附近没有医生的服务范围覆盖您的位置')
     const query = new URL(network.to('GET /api/v1/matching/recommendations')[0]!.url, 'http://localhost').searchParams
     expect(query.get('department')).toBe('cardiology')
+  })
+
+  it('starts in general practice when no department is asked for, not in emergency medicine', async () => {
+    network = fakeNetwork().on('GET /api/v1/departments', { status: 200, body: WITH_GENERAL_PRACTICE })
+    network.on('GET /api/v1/matching/recommendations', { status: 200, body: recommendations([], 'no_doctors') })
+    await mountAt('/find-doctor', makeApp({ me: PATIENT }))
+
+    const query = new URL(network.to('GET /api/v1/matching/recommendations')[0]!.url, 'http://localhost').searchParams
+    expect(query.get('department')).toBe('general_practice')
   })
 
   it('shows the server error', async () => {

@@ -192,6 +192,8 @@ describe('profile: wards', () => {
       .on('GET /api/v1/me', { status: 200, body: makeMe({ roles: ['guardian', 'patient'] }) })
     const wrapper = await mountProfile(makeMe())
     expect(wrapper.get('[data-testid="wards-list"]').text()).toContain('张小一')
+    const open = wrapper.get('[data-testid="ward-open-record"]')
+    expect([open.text(), open.attributes('title'), open.attributes('href')]).toEqual(['张小一', '查看档案', '/record?patient=w1'])
 
     await click(wrapper, 'ward-add')
     await fill(wrapper, 'ward-legal-name', '张小二')

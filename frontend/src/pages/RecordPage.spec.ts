@@ -99,11 +99,11 @@ describe('my record', () => {
     expect(new URL(network.to(EVERYTHING)[1]!.url, 'http://localhost').searchParams.get('_type')).toBeNull()
   })
 
-  it('says so when the record is empty', async () => {
+  it('says so when the record is empty, and what will appear there', async () => {
     network.on(EVERYTHING, { status: 200, body: searchset([{ resourceType: 'Patient', id: ME.id }]) }).on('GET /fhir/R4/Observation', { status: 200, body: searchset([]) })
     const wrapper = await mountPage(ME, 'en')
 
-    expect(wrapper.get('[data-testid="record-empty"]').text()).toContain('Nothing in this record yet.')
+    expect(wrapper.get('[data-testid="record-empty"]').text()).toContain('Your record is still empty: your visits')
     expect(wrapper.find('[data-testid="record-timeline"]').exists()).toBe(false)
   })
 
@@ -157,5 +157,28 @@ describe('my record', () => {
     expect(wrapper.find('[data-testid="record-empty"]').exists()).toBe(true)
     const lastObservationQuery = new URL(network.to('GET /fhir/R4/Observation').at(-1)!.url, 'http://localhost').searchParams
     expect(lastObservationQuery.get('patient')).toBe(`Patient/${WARD_ID}`)
+  })
+
+  it("opens the ward that the link asks for, and ignores a patient who is not theirs", async () => {
+    const guardian = makeMe({ roles: ['patient', 'guardian'] })
+    network
+      .on('GET /api/v1/me/wards', {
+        status: 200,
+        body: [{ id: WARD_ID, legal_name: '赵小宝', resident_id_masked: '4401**********4686', birth_date: '2021-05-20', sex: 'female', relationship: 'parent' }],
+      })
+      .on(EVERYTHING, { status: 200, body: searchset(TIMELINE) })
+      .on(`GET /fhir/R4/Patient/${WARD_ID}/$everything`, { status: 200, body: searchset([{ resourceType: 'Patient', id: WARD_ID }]) })
+      .on('GET /fhir/R4/Observation', { status: 200, body: searchset([]) })
+    const app = makeApp({ me: guardian })
+    const wrapper = await mountInApp(RecordPage, app, { global: { stubs: { Echarts: true } } })
+
+    await app.router.push('/record?patient=someone-else')
+    await flushPromises()
+    expect(network.to(`GET /fhir/R4/Patient/${WARD_ID}/$everything`)).toHaveLength(0)
+
+    await app.router.push(`/record?patient=${WARD_ID}`)
+    await flushPromises()
+    expect(network.to(`GET /fhir/R4/Patient/${WARD_ID}/$everything`)).toHaveLength(1)
+    expect(wrapper.getComponent({ name: 'ElSelect' }).props('modelValue')).toBe(WARD_ID)
   })
 })

@@ -43,7 +43,7 @@ describe('service regions', () => {
     const table = wrapper.get('[data-testid="regions-table"]').text()
     expect(table).toContain('50.0')
     expect(table).toContain('no doctor')
-    expect(table).toContain('39.910, 116.410')
+    expect(table).toContain('39.910°N, 116.410°E')
     const query = new URL(network.to('GET /api/v1/matching/regions')[0]!.url, 'http://localhost').searchParams
     expect(query.get('k')).toBeNull()
     expect(query.get('since')).toMatch(/^\d{4}-\d{2}-\d{2}T/)

@@ -1,5 +1,5 @@
 import { flushPromises } from '@vue/test-utils'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 
 import SymptomCheckPage from '@/pages/SymptomCheckPage.vue'
 import { makeApp, makeMe, mountInApp } from '@/test/app'
@@ -49,6 +49,13 @@ describe('symptom check', () => {
         departments: [{ code: 'neurology', label: label('Neurology', '神经内科') }],
       },
     })
+    // jsdom does not lay out or scroll: the result lands out of sight (as on a phone), and the
+    // element the page brings into view is recorded.
+    const scrolled: Element[] = []
+    Element.prototype.scrollIntoView = vi.fn(function (this: Element) {
+      scrolled.push(this)
+    })
+    vi.spyOn(Element.prototype, 'getBoundingClientRect').mockReturnValue({ top: window.innerHeight + 600 } as DOMRect)
     const wrapper = await mountInApp(SymptomCheckPage, makeApp({ me: PATIENT }))
 
     expect(wrapper.get('[data-testid="symptom-submit"]').attributes('disabled')).toBeDefined()
@@ -64,7 +71,9 @@ describe('symptom check', () => {
     const result = wrapper.get('[data-testid="triage-result"]')
     expect(result.get('[data-testid="triage-urgency"]').text()).toBe('预约常规门诊')
     expect(result.get('[data-testid="department-neurology"]').text()).toBe('神经内科')
+    expect(result.get('[data-testid="department-neurology"]').attributes('href')).toBe('/find-doctor?department=neurology')
     expect(result.get('[data-testid="find-doctor"]').attributes('href')).toBe('/find-doctor?department=neurology')
+    expect(scrolled).toEqual([result.element])
   })
 
   it('shows the server refusal', async () => {

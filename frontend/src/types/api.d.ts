@@ -458,6 +458,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/matching/map-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Map Config
+         * @description The map tile source (settings `YUNYI_MAP_TILE_URL`, `YUNYI_MAP_TILE_ATTRIBUTION`), public
+         *     like the page it draws; no tile URL means maps draw on a plain longitude/latitude grid.
+         */
+        get: operations["yunyi_matching_api_map_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/matching/recommendations": {
         parameters: {
             query?: never;
@@ -965,6 +986,13 @@ export interface components {
              * Format: date-time
              */
             submitted_at: string;
+        };
+        /** MapConfigOut */
+        MapConfigOut: {
+            /** Attribution */
+            attribution: string;
+            /** Tile Url */
+            tile_url: string | null;
         };
         /** MatchCardOut */
         MatchCardOut: {
@@ -3215,6 +3243,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    yunyi_matching_api_map_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapConfigOut"];
                 };
             };
         };

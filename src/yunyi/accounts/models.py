@@ -116,6 +116,8 @@ class GuardianLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("guardian link")
+        verbose_name_plural = _("guardian links")
         constraints = [
             models.UniqueConstraint(fields=["guardian", "ward"], name="uniq_guardian_ward"),
             models.CheckConstraint(

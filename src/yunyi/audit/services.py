@@ -4,6 +4,7 @@ audit entry commit or roll back together."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -12,7 +13,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from yunyi.audit.chain import GENESIS_HASH, entry_hash
+from yunyi.audit.chain import GENESIS_HASH, canonical_json, entry_hash
 from yunyi.audit.models import (
     CHAINED_COLUMNS,
     AuditChainHead,
@@ -20,6 +21,7 @@ from yunyi.audit.models import (
     Outcome,
     chained_fields,
 )
+from yunyi.core.compiled_query import prepared_cursor
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,22 @@ class AuditContext:
     actor_role: str = ""
     client_id: str = ""
     address: str = ""
+
+
+@dataclass(frozen=True)
+class LinkedRows:
+    """Rows of another app's table that name the new entry: one per value, holding the entry's
+    `seq` and `at` besides the value, written with the entry (on PostgreSQL by the very same
+    statement). Table and column names come from that app's model, never from input."""
+
+    table: str
+    seq_column: str
+    value_column: str
+    at_column: str
+    values: Sequence[str]
+
+
+_ROWS_PER_INSERT: Final = 300  # 900 parameters: under SQLite's oldest limit of 999
 
 
 def audit_context_from_request(
@@ -46,34 +64,54 @@ def audit_context_from_request(
 
 
 @functools.cache
-def _statements(vendor: str) -> tuple[str, str, str]:
-    """(lock the head, append an entry, move the head) for one database vendor, built once; on
-    PostgreSQL the second moves the head too and the third is empty.
-
-    No ORM; SQLite has no row locks but its IMMEDIATE transactions already
-    hold the write lock, so FOR UPDATE is PostgreSQL's alone. Only model-derived names are
-    interpolated; every value is a parameter."""
+def _statements() -> tuple[str, str, str]:
+    """SQLite's (read the head, append an entry, move the head), built once. No ORM; SQLite has
+    no row locks but its IMMEDIATE transactions already hold the write lock. Only model-derived
+    names are interpolated; every value is a parameter."""
     quote = connection.ops.quote_name
     head = quote(AuditChainHead._meta.db_table)
     table = quote(AuditEntry._meta.db_table)
-    lock = " FOR UPDATE" if vendor == "postgresql" else ""
     columns = ", ".join(quote(c) for c in _INSERT_COLUMNS)
     marks = ", ".join(["%s"] * len(_INSERT_COLUMNS))
-    move = f"UPDATE {head} SET {quote('seq')} = %s, {quote('hash')} = %s WHERE {quote('id')} = 1"  # noqa: S608
-    append = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {quote('id')}"  # noqa: S608
-    if vendor == "postgresql":
-        # Moving the head and appending in one statement (a data-modifying WITH): one round trip
-        # less on every audited request. Its parameters: the head's, then the entry's.
-        return (
-            f"SELECT {quote('seq')}, {quote('hash')} FROM {head} WHERE {quote('id')} = 1{lock}",  # noqa: S608
-            f"WITH moved AS ({move}) {append}",
-            "",
-        )
     return (
-        f"SELECT {quote('seq')}, {quote('hash')} FROM {head} WHERE {quote('id')} = 1{lock}",  # noqa: S608
-        append,
-        move,
+        f"SELECT {quote('seq')}, {quote('hash')} FROM {head} WHERE {quote('id')} = 1",  # noqa: S608
+        f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {quote('id')}",  # noqa: S608
+        f"UPDATE {head} SET {quote('seq')} = %s, {quote('hash')} = %s WHERE {quote('id')} = 1",  # noqa: S608
     )
+
+
+@functools.cache
+def _one_statement(linked: tuple[str, str, str, str] | None) -> str:
+    """PostgreSQL's append in one statement: lock the head, hash, append, move the head and
+    write the linked rows. The entry's hash is SHA-256 over the previous hash and the entry's
+    canonical JSON (`yunyi.audit.chain`), whose last key is "seq": Python encodes everything
+    before the number (parameter 1, bytes), PostgreSQL appends the number it takes from the
+    locked head, so the hash is the one `entry_hash` computes. Then the entry's other columns,
+    then (with linked rows) their time and values."""
+    quote = connection.ops.quote_name
+    head = quote(AuditChainHead._meta.db_table)
+    table = quote(AuditEntry._meta.db_table)
+    seq, hash_, prev = quote("seq"), quote("hash"), quote("prev_hash")
+    others = [c for c in CHAINED_COLUMNS if c != "seq"]
+    columns = ", ".join(quote(c) for c in ("seq", *others, "prev_hash", "hash"))
+    marks = ", ".join(["%s"] * len(others))
+    sql = (
+        f"WITH next AS (SELECT {seq} + 1 AS seq, {hash_} AS prev_hash, encode(sha256("  # noqa: S608
+        f"convert_to({hash_}, 'UTF8') || %s::bytea || convert_to(({seq} + 1)::text || '}}', "
+        f"'UTF8')), 'hex') AS hash FROM {head} WHERE {quote('id')} = 1 FOR UPDATE), "
+        f"moved AS (UPDATE {head} SET {seq} = next.seq, {hash_} = next.hash FROM next "
+        f"WHERE {head}.{quote('id')} = 1), "
+        f"entry AS (INSERT INTO {table} ({columns}) SELECT next.seq, {marks}, next.prev_hash, "
+        f"next.hash FROM next RETURNING {quote('id')}, {seq}, {prev}, {hash_})"
+    )
+    if linked is not None:
+        into, seq_column, value_column, at_column = (quote(name) for name in linked)
+        sql += (
+            f", linked AS (INSERT INTO {into} ({seq_column}, {value_column}, {at_column}) "  # noqa: S608
+            f"SELECT entry.seq, value, %s FROM entry, unnest(%s::text[]) AS value)"
+        )
+    returned = f" SELECT {quote('id')}, {seq}, {prev}, {hash_} FROM entry"  # noqa: S608
+    return sql + returned
 
 
 _INSERT_COLUMNS: Final = (*CHAINED_COLUMNS, "prev_hash", "hash")
@@ -90,11 +128,14 @@ def audit_record(
     object_id: str = "",
     detail: dict[str, Any] | None = None,
     alert: bool = False,
+    linked: LinkedRows | None = None,
 ) -> AuditEntry | None:
-    """Append one entry to the chain. Returns None when auditing is switched off (never in
-    production: a system check refuses that boot).
+    """Append one entry to the chain, with the `linked` rows of another table that name it.
+    Returns None when auditing is switched off (never in production: a system check refuses
+    that boot).
 
-    Every read is audited, so this is on the hot path: plain SQL instead of the ORM, and no
+    Every read is audited, so this is on the hot path: plain SQL instead of the ORM, one
+    statement on PostgreSQL (atomic by itself, in the caller's transaction or alone), and no
     savepoint of its own (a failure here marks the caller's transaction for rollback, so a
     half-written append can never commit)."""
     if not settings.AUDIT_ENABLED:
@@ -113,12 +154,58 @@ def audit_record(
         "detail": detail or {},
         "alert": alert,
     }
-    lock_head, append, move_head = _statements(connection.vendor)
+    if linked is not None and not linked.values:
+        linked = None
+    if connection.vendor == "postgresql":
+        entry_id = _append_in_one_statement(values, linked)
+    else:
+        entry_id = _append(values, linked)
+    entry = AuditEntry(id=entry_id, **values)
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    return entry
+
+
+def _prepared(values: dict[str, Any], column: str) -> Any:
+    if column == "at":
+        return _AT_FIELD.get_db_prep_value(values["at"], connection)
+    if column == "detail":
+        return _DETAIL_FIELD.get_db_prep_value(values["detail"], connection)
+    return values[column]
+
+
+def _append_in_one_statement(values: dict[str, Any], linked: LinkedRows | None) -> int:
+    """PostgreSQL: `_one_statement`; fills in `values`' seq, prev_hash and hash."""
+    hashed = canonical_json(chained_fields(values))  # "seq" is 0 here: its number is cut off
+    if not hashed.endswith(b',"seq":0}'):
+        raise AssertionError("the canonical JSON of an audit entry must end with its seq")
+    params: list[Any] = [hashed[: -len(b"0}")]]
+    params += [_prepared(values, column) for column in CHAINED_COLUMNS if column != "seq"]
+    names = None
+    if linked is not None:
+        names = (linked.table, linked.seq_column, linked.value_column, linked.at_column)
+        params += [_prepared(values, "at"), list(linked.values)]
+    sql = _one_statement(names)
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            # Only after a database flush (tests): migration 0002 creates the row otherwise.
+            AuditChainHead.objects.get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS_HASH})
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    entry_id, values["seq"], values["prev_hash"], values["hash"] = row
+    return int(entry_id)
+
+
+def _append(values: dict[str, Any], linked: LinkedRows | None) -> int:
+    """SQLite: lock the head (its IMMEDIATE transactions already hold the write lock), append,
+    move the head, then the linked rows in multi-row INSERTs."""
+    lock_head, append, move_head = _statements()
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(lock_head)
         row = cursor.fetchone()
         if row is None:
-            # Only after a database flush (tests): migration 0002 creates the row otherwise.
             AuditChainHead.objects.get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS_HASH})
             cursor.execute(lock_head)
             row = cursor.fetchone()
@@ -126,18 +213,23 @@ def audit_record(
         values["seq"] = seq = int(prev_seq) + 1
         values["prev_hash"] = prev_hash
         values["hash"] = entry_hash(prev_hash, chained_fields(values))
-        params = [values[column] for column in _INSERT_COLUMNS]
-        at_index, detail_index = _INSERT_COLUMNS.index("at"), _INSERT_COLUMNS.index("detail")
-        params[at_index] = _AT_FIELD.get_db_prep_value(values["at"], connection)
-        params[detail_index] = _DETAIL_FIELD.get_db_prep_value(values["detail"], connection)
-        if move_head:
-            cursor.execute(append, params)
-            (entry_id,) = cursor.fetchone()
-            cursor.execute(move_head, [seq, values["hash"]])
-        else:
-            cursor.execute(append, [seq, values["hash"], *params])
-            (entry_id,) = cursor.fetchone()
-    entry = AuditEntry(id=entry_id, **values)
-    entry._state.adding = False
-    entry._state.db = connection.alias
-    return entry
+        cursor.execute(append, [_prepared(values, column) for column in _INSERT_COLUMNS])
+        (entry_id,) = cursor.fetchone()
+        cursor.execute(move_head, [seq, values["hash"]])
+        if linked is not None:
+            _insert_linked(cursor, linked, seq, _prepared(values, "at"))
+    return int(entry_id)
+
+
+def _insert_linked(cursor: Any, linked: LinkedRows, seq: int, at: Any) -> None:
+    quote = connection.ops.quote_name
+    names = (linked.seq_column, linked.value_column, linked.at_column)
+    columns = ", ".join(quote(name) for name in names)
+    values = list(linked.values)
+    for start in range(0, len(values), _ROWS_PER_INSERT):
+        part = values[start : start + _ROWS_PER_INSERT]
+        # Only model-derived names and placeholders: values are parameters.
+        sql = f"INSERT INTO {quote(linked.table)} ({columns}) VALUES " + ", ".join(  # noqa: S608
+            ["(%s, %s, %s)"] * len(part)
+        )
+        cursor.execute(sql, [value for v in part for value in (seq, v, at)])

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "yunyi.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "yunyi.core.middleware.BearerApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -82,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Bearer-token APIs that skip the cookie-session middleware (`yunyi.core.middleware`).
+BEARER_API_PREFIXES = ("/fhir/R4",)
 ROOT_URLCONF = "yunyi.config.urls"
 ASGI_APPLICATION = "yunyi.config.asgi.application"
 WSGI_APPLICATION = "yunyi.config.wsgi.application"
@@ -125,6 +128,12 @@ elif env_bool("DB_POOL", True):
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # The per-request statements (`yunyi.core.compiled_query.prepared_cursor`) are prepared on a
+    # connection's second run; YUNYI_DB_PREPARED_STATEMENTS=0 behind a transaction-mode pooler.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        1 if env_bool("DB_PREPARED_STATEMENTS", True) else None
+    )
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -276,8 +285,20 @@ MATCHING_MAX_WINDOW_DAYS = env_int("MATCHING_MAX_WINDOW_DAYS", 14)
 MATCHING_MAX_CANDIDATES = env_int("MATCHING_MAX_CANDIDATES", 1000)
 MATCHING_INDEX_REFRESH_SECONDS = float(env_str("MATCHING_INDEX_REFRESH_SECONDS", "10"))
 MATCHING_QUEUE_MINUTES_PER_PATIENT = float(env_str("MATCHING_QUEUE_MINUTES_PER_PATIENT", "10"))
+# Map tiles under the matching pages' maps: a URL template ("https://.../{z}/{x}/{y}.png") and
+# the attribution its provider requires. Empty (the default, and offline): maps draw points and
+# regions on a plain longitude/latitude grid. The CSP allows https: images only.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "").strip()
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "").strip()
 
 # Diagnosis (yunyi.diagnosis): the model registry directory (model files, cards, plots).
 DIAGNOSIS_MODEL_DIR = Path(env_str("MODEL_DIR", str(VAR_DIR / "models"))).resolve()
 # Whether patients may see the models' suggestions about themselves (off: doctors only).
 DIAGNOSIS_PATIENT_VISIBLE = env_bool("DIAGNOSIS_PATIENT_VISIBLE", False)
+# Security labels ("system|code") whose resources the record never gives patients, guardians or
+# `patient/` tokens (yunyi.emr.policy). Derived from the switch above, so operators have one: the
+# label yunyi.diagnosis.fhir puts on its RiskAssessments (SECURITY_LABEL) unless patients may
+# see the suggestions.
+EMR_PATIENT_HIDDEN_SECURITY_LABELS: list[str] = (
+    [] if DIAGNOSIS_PATIENT_VISIBLE else ["urn:yunyi:security-label|clinician-decision-support"]
+)

@@ -1,7 +1,9 @@
 """A suggestion as a FHIR R4 RiskAssessment (https://hl7.org/fhir/R4/riskassessment.html): status
 `preliminary` (a suggestion, never a final assessment), the model as `method` and as the
 `performer`'s display, the Observations (and the Patient, for age) it used as `basis`, the
-probability with its qualitative risk, and a note that it is not a diagnosis. Pure."""
+probability with its qualitative risk, a note that it is not a diagnosis, and the security label
+`SECURITY_LABEL` in `meta.security`, by which the record keeps it from patients unless
+`DIAGNOSIS_PATIENT_VISIBLE` is on. Pure."""
 
 from __future__ import annotations
 
@@ -10,6 +12,16 @@ from typing import Any, Final
 from yunyi.diagnosis.ml.inference import Suggestion
 
 MODEL_SYSTEM: Final = "urn:yunyi:diagnosis-model"
+# The label says what the resource is, an automated suggestion addressed to clinicians, and leaves
+# whether patients see it to the operator's setting (settings.py lists it in
+# EMR_PATIENT_HIDDEN_SECURITY_LABELS unless DIAGNOSIS_PATIENT_VISIBLE). A code of our own rather
+# than HL7's: the v3 confidentiality codes (R, V) grade sensitivity, which a model's output has no
+# more than the observations it read, and the refrain policy NOPAT means "not without the
+# attending provider's authorization", a per-resource decision Yunyi does not record; either
+# would tell other systems something untrue.
+SECURITY_LABEL_SYSTEM: Final = "urn:yunyi:security-label"
+SECURITY_LABEL_CODE: Final = "clinician-decision-support"
+SECURITY_LABEL: Final = f"{SECURITY_LABEL_SYSTEM}|{SECURITY_LABEL_CODE}"
 RISK_PROBABILITY_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/risk-probability"
 # Our risk bands on the HL7 risk-probability codes.
 QUALITATIVE_RISK: Final = {"low": "low", "intermediate": "moderate", "high": "high"}
@@ -33,6 +45,15 @@ def risk_assessment_resource(
     model = f"{suggestion.task} {suggestion.version}"
     resource: dict[str, Any] = {
         "resourceType": "RiskAssessment",
+        "meta": {
+            "security": [
+                {
+                    "system": SECURITY_LABEL_SYSTEM,
+                    "code": SECURITY_LABEL_CODE,
+                    "display": "Decision support for clinicians",
+                }
+            ]
+        },
         "status": "preliminary",
         "subject": {"reference": f"Patient/{patient_id}"},
         "occurrenceDateTime": occurred,

@@ -130,6 +130,9 @@ def suggestions_from_record(
         names = set(task_get(version.task).input_names)
         chosen = {name: value for name, value in inputs.items() if name in names}
         answers.append(_answer(model_version=version, inputs=chosen, gender=record.gender))
+    # A model trained on another population (the Pima data: women only) is shown, flagged, after
+    # the models that fit the patient; the sort is stable, so the order is otherwise the registry's.
+    answers.sort(key=lambda answer: answer.outside_population)
     return record, answers
 
 

@@ -24,22 +24,24 @@ from operator import or_
 from typing import Any, Final
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from yunyi.core.errors import ApplicationError
 from yunyi.emr.errors import EmrErrorCode
-from yunyi.emr.models import CurrentResource, ReferenceIndex
+from yunyi.emr.models import CurrentResource, ReferenceIndex, TokenIndex
 from yunyi.emr.policy import (
     Access,
     Actor,
     Interaction,
     access_for,
     check_resource,
+    is_hidden,
     resource_allowed,
 )
 from yunyi.emr.search.compartment import PATIENT_PARAMETER
 from yunyi.emr.search.parse import parse_search
+from yunyi.emr.search.text import index_key
 from yunyi.emr.services import denials_audited, max_page_size
 from yunyi.emr.store.cursor import Cursor, CursorError, decode_cursor, encode_cursor
 from yunyi.emr.store.django_store import default_store
@@ -105,6 +107,8 @@ def _allowed(access: Access, found: StoredResource) -> bool:
     local_base = default_store().local_base
     if not resource_allowed(access, found.resource, local_base=local_base):
         return False
+    if is_hidden(access, found.resource):
+        return False
     if not access.filters:
         return True
     plan = parse_search(found.resource_type, [("_id", found.id), *access.filters])
@@ -126,6 +130,24 @@ def _referenced_q(members: QuerySet[CurrentResource], types: Sequence[str]) -> Q
             for resource_type in types
         ),
     )
+
+
+def _hidden_q(accesses: dict[str, Access]) -> Q | None:
+    """Rows of the types whose access hides security labels that carry one of them (from the
+    `_security` index, so paging never counts them), None when nothing is hidden."""
+    hiding = {t: a.hidden_labels for t, a in accesses.items() if a.hidden_labels}
+    if not hiding:
+        return None
+    labels = {label for found in hiding.values() for label in found}
+    labelled = TokenIndex.objects.filter(
+        reduce(
+            or_,
+            (Q(system=index_key(system), code=index_key(code)) for system, code in sorted(labels)),
+        ),
+        resource_id=OuterRef("pk"),
+        param="_security",
+    )
+    return Q(resource_type__in=sorted(hiding)) & Q(Exists(labelled))
 
 
 def _rows(query: QuerySet[CurrentResource], after: int, limit: int) -> list[tuple[Any, ...]]:
@@ -172,6 +194,9 @@ def record_everything(
             members = CurrentResource.objects.filter(deleted=False).filter(
                 _everything_q(patient_id, member_ids, include_patient="Patient" in member_access)
             )
+            hidden_members = _hidden_q(member_access)
+            if hidden_members is not None:
+                members = members.exclude(hidden_members)
             found: list[tuple[Any, ...]] = []
             next_cursor = None
             if not position.referenced:
@@ -187,6 +212,9 @@ def record_everything(
                     .filter(_referenced_q(members, list(referenced_access)))
                     .exclude(pk__in=members.values("pk"))
                 )
+                hidden_referenced = _hidden_q(referenced_access)
+                if hidden_referenced is not None:
+                    referenced = referenced.exclude(hidden_referenced)
                 after = position.row if position.referenced else 0
                 extra = _rows(referenced, after, room + 1)
                 if len(extra) > room:

@@ -19,15 +19,23 @@ Decisions (see the README's design notes):
 - Patients may write only what they report themselves (`PATIENT_WRITABLE`); clinicians may not
   write Consent (a doctor cannot grant themselves access) or Patient (identity comes from
   real-name verification).
+- Resources carrying a security label (`meta.security`) listed in
+  `EMR_PATIENT_HIDDEN_SECURITY_LABELS` ("system|code") are for clinicians only: patients and
+  guardians (user rights without a clinician role) and `patient/` scoped tokens never get them, as
+  if they did not exist (`Access.hidden_labels`). The record knows labels, not the apps that set
+  them (diagnosis labels its suggestions; settings.py lists that label unless patients may see
+  them).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -192,10 +200,13 @@ class Access:
     patients: frozenset[str] | None
     break_glass: bool = False
     filters: tuple[tuple[str, str], ...] = ()
+    # Security labels (system, code) whose resources this access never reaches: they are treated
+    # as absent (404, left out of searches), not refused, so their existence is not revealed.
+    hidden_labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def unrestricted(self) -> bool:
-        return self.patients is None and not self.filters
+        return self.patients is None and not self.filters and not self.hidden_labels
 
 
 def _denied(message: str) -> ApplicationError:
@@ -286,11 +297,38 @@ def _rights(actor: Actor, resource_type: str, interaction: Interaction, context:
     return Access(resource_type, interaction, context, patients, break_glass=patients is None)
 
 
+def patient_hidden_labels() -> tuple[tuple[str, str], ...]:
+    """The (system, code) security labels of `EMR_PATIENT_HIDDEN_SECURITY_LABELS`."""
+    labels: list[tuple[str, str]] = []
+    for entry in getattr(settings, "EMR_PATIENT_HIDDEN_SECURITY_LABELS", ()):
+        system, separator, code = str(entry).partition("|")
+        if not separator or not system or not code:
+            raise ImproperlyConfigured(
+                f"EMR_PATIENT_HIDDEN_SECURITY_LABELS entries are system|code, got {entry!r}"
+            )
+        labels.append((system, code))
+    return tuple(labels)
+
+
+def _with_hidden_labels(actor: Actor, access: Access) -> Access:
+    """`access` with the labels hidden from patients when it was granted for a patient: a
+    `patient/` scope, or the own rights of a user who is no clinician (a patient or guardian).
+    Clinicians, administrators (directory only) and back-end clients see every label."""
+    if actor.user is None:
+        return access
+    if access.context != "patient" and (
+        actor.roles & CLINICIAN_ROLES or not actor.roles & OWNER_ROLES
+    ):
+        return access
+    labels = patient_hidden_labels()
+    return replace(access, hidden_labels=labels) if labels else access
+
+
 def access_for(actor: Actor, *, resource_type: str, interaction: Interaction) -> Access:
     """The access `actor` has for `interaction` on `resource_type`, or an ApplicationError 403
     (insufficient_scope: the token does not allow it; access_denied: the actor may not)."""
     if actor.scopes is None:
-        return _rights(actor, resource_type, interaction, "internal")
+        return _with_hidden_labels(actor, _rights(actor, resource_type, interaction, "internal"))
     permission = interaction.permission
     # The broadest context first: system (clients without a user), then user, then patient.
     contexts = ("system",) if actor.user is None else ("user", "patient")
@@ -307,13 +345,16 @@ def access_for(actor: Actor, *, resource_type: str, interaction: Interaction) ->
         if context == "system":
             return Access(resource_type, interaction, context, None, filters=filters)
         granted = _rights(actor, resource_type, interaction, context)
-        return Access(
-            granted.resource_type,
-            interaction,
-            context,
-            granted.patients,
-            break_glass=granted.break_glass,
-            filters=filters,
+        return _with_hidden_labels(
+            actor,
+            Access(
+                granted.resource_type,
+                interaction,
+                context,
+                granted.patients,
+                break_glass=granted.break_glass,
+                filters=filters,
+            ),
         )
     raise _insufficient_scope(resource_type, interaction)
 
@@ -329,6 +370,21 @@ def resource_allowed(
     if not is_clinical(resource_type):
         return True
     return bool(compartment_patients(resource, local_base=local_base) & access.patients)
+
+
+def is_hidden(access: Access, resource: dict[str, Any] | None) -> bool:
+    """Whether `resource` carries a security label `access` never reaches."""
+    if not access.hidden_labels or not isinstance(resource, dict):
+        return False
+    meta = resource.get("meta")
+    security = meta.get("security") if isinstance(meta, dict) else None
+    if not isinstance(security, list):
+        return False
+    return any(
+        isinstance(coding, dict)
+        and (coding.get("system"), coding.get("code")) in access.hidden_labels
+        for coding in security
+    )
 
 
 def check_resource(

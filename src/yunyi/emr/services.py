@@ -37,6 +37,7 @@ from yunyi.emr.policy import (
     Interaction,
     access_for,
     check_resource,
+    is_hidden,
     resource_allowed,
 )
 from yunyi.emr.search.compartment import PATIENT_PARAMETER, is_clinical
@@ -44,7 +45,7 @@ from yunyi.emr.search.parse import SearchError, parse_search
 from yunyi.emr.search.plan import SearchPlan, TotalMode
 from yunyi.emr.store.django_store import default_store
 from yunyi.emr.store.protocol import Create, HistoryPage, SearchPage, StoredResource
-from yunyi.emr.trail import MAX_LISTED_IDS, audit_interaction, patients_of
+from yunyi.emr.trail import MAX_LISTED_IDS, audit_interaction, patients_of, read_transaction
 from yunyi.emr.validation import FHIR_ID, is_resource_type
 
 
@@ -81,22 +82,44 @@ def _bad_request(message: str) -> ApplicationError:
     return ApplicationError(EmrErrorCode.INVALID_REQUEST, message, status=400)
 
 
+class HiddenResource(ApplicationError):
+    """A resource whose security label the actor never reaches: answered exactly as an unknown
+    one (the store's 404), so its existence is not revealed, and audited as a denial."""
+
+    def __init__(self, resource_type: str, resource_id: str) -> None:
+        super().__init__(
+            EmrErrorCode.RESOURCE_NOT_FOUND,
+            _("Resource %(reference)s does not exist.")
+            % {"reference": f"{resource_type}/{resource_id}"},
+            status=404,
+        )
+
+
+def _check_visible(access: Access, resource_type: str, resource_id: str) -> None:
+    """404 when the resource's latest content carries a label hidden from `access` (an older
+    version of a now hidden resource would reveal it as well)."""
+    if access.hidden_labels and is_hidden(access, _previous_document(resource_type, resource_id)):
+        raise HiddenResource(resource_type, resource_id)
+
+
 @contextmanager
 def denials_audited(
     actor: Actor, interaction: str, resource_type: str, resource_id: str = ""
 ) -> Iterator[None]:
-    """Run the body; a refusal (403) is audited as denied after its transaction rolled back."""
+    """Run the body; a refusal (403, or a hidden resource's 404) is audited as denied after its
+    transaction rolled back."""
     try:
         yield
     except ApplicationError as error:
-        if error.status == 403:
+        if error.status == 403 or isinstance(error, HiddenResource):
+            reason = "hidden_security_label" if isinstance(error, HiddenResource) else error.code
             audit_interaction(
                 actor=actor,
                 interaction=interaction,
                 resource_type=resource_type,
                 resource_id=resource_id,
                 outcome=Outcome.DENIED,
-                detail={"reason": error.code},
+                detail={"reason": reason},
             )
         raise
 
@@ -115,6 +138,8 @@ def _matches_filters(access: Access, found: StoredResource) -> bool:
 
 def _check(access: Access, found: StoredResource) -> None:
     check_resource(access, found.resource, local_base=_local_base())
+    if is_hidden(access, found.resource):
+        raise HiddenResource(found.resource_type, found.id)
     if not _matches_filters(access, found):
         raise ApplicationError(
             EmrErrorCode.INSUFFICIENT_SCOPE,
@@ -128,7 +153,7 @@ def record_read(*, actor: Actor, resource_type: str, resource_id: str) -> Stored
     _check_type(resource_type)
     with denials_audited(actor, Interaction.READ, resource_type, resource_id):
         access = access_for(actor, resource_type=resource_type, interaction=Interaction.READ)
-        with transaction.atomic():
+        with read_transaction():
             found = default_store().read(resource_type, resource_id)
             _check(access, found)
             audit_interaction(
@@ -152,6 +177,7 @@ def record_vread(
         with transaction.atomic():
             found = default_store().vread(resource_type, resource_id, version_id)
             _check(access, found)
+            _check_visible(access, resource_type, resource_id)
             audit_interaction(
                 actor=actor,
                 interaction=Interaction.VREAD,
@@ -164,9 +190,19 @@ def record_vread(
     return found
 
 
+def _token(text: str) -> str:
+    """A token search value part with FHIR's special characters escaped (R4 §3.1.1.5.7)."""
+    return "".join("\\" + ch if ch in "\\,|$" else ch for ch in text)
+
+
 def _restricted_pairs(access: Access) -> list[tuple[str, str]] | None:
-    """Search pairs that keep a search inside `access`; None when nothing can match."""
+    """Search pairs that keep a search inside `access`; None when nothing can match. Hidden
+    labels become a `_security:not` criterion, so the SQL leaves them out before paging and
+    counting."""
     pairs = list(access.filters)
+    if access.hidden_labels:
+        labels = (f"{_token(system)}|{_token(code)}" for system, code in access.hidden_labels)
+        pairs.append(("_security:not", ",".join(labels)))
     if access.patients is None or not is_clinical(access.resource_type):
         return pairs
     if not access.patients:
@@ -201,7 +237,11 @@ def _readable(actor: Actor, found: StoredResource, memo: dict[str, Access | None
         except ApplicationError:
             memo[found.resource_type] = None
     access = memo[found.resource_type]
-    return access is not None and resource_allowed(access, found.resource, local_base=_local_base())
+    return (
+        access is not None
+        and resource_allowed(access, found.resource, local_base=_local_base())
+        and not is_hidden(access, found.resource)
+    )
 
 
 def record_search(
@@ -423,6 +463,7 @@ def record_update(
                 check_resource(create_access, resource, local_base=_local_base())
             else:
                 check_resource(access, current[1], local_base=_local_base())
+                _check_visible(access, resource_type, resource_id)
             check_resource(access, resource, local_base=_local_base())
             result = default_store().update(resource, expected_version=if_match)
             audit_interaction(
@@ -452,6 +493,8 @@ def record_delete(
                 return None
             document = current[1] or _previous_document(resource_type, resource_id)
             check_resource(access, document, local_base=_local_base())
+            if is_hidden(access, document):
+                raise HiddenResource(resource_type, resource_id)
             result = default_store().delete(resource_type, resource_id, expected_version=if_match)
             audit_interaction(
                 actor=actor,
@@ -462,6 +505,29 @@ def record_delete(
                 alert=access.break_glass,
             )
     return result
+
+
+def _without_hidden_versions(
+    access: Access, page: HistoryPage, resource_type: str, resource_id: str | None
+) -> HistoryPage:
+    """`page` without the versions carrying a hidden label (a label added or removed by a later
+    update hides just those versions). An instance's total counts its visible versions; a type
+    history that hid some has no total (only back-end clients get clinical type history, so this
+    is rare). The cursor is the store's, so following pages stay in step (a page may hold fewer)."""
+    from yunyi.emr.models import ResourceVersion
+
+    kept = [v for v in page.versions if not is_hidden(access, v.resource)]
+    total = page.total
+    if resource_id is not None and total is not None:
+        documents = ResourceVersion.objects.filter(
+            resource_type=resource_type, fhir_id=resource_id
+        ).values_list("document", flat=True)
+        total -= sum(1 for document in documents.iterator() if is_hidden(access, document))
+    elif len(kept) != len(page.versions):
+        total = None
+    if len(kept) == len(page.versions) and total == page.total:
+        return page
+    return HistoryPage(kept, total, page.next_cursor)
 
 
 def record_history(
@@ -499,6 +565,10 @@ def record_history(
                 check_resource(access, document, local_base=_local_base())
                 for version in page.versions:
                     check_resource(access, version.resource, local_base=_local_base())
+                if is_hidden(access, document):
+                    raise HiddenResource(resource_type, resource_id)
+            if access.hidden_labels:
+                page = _without_hidden_versions(access, page, resource_type, resource_id)
             audit_interaction(
                 actor=actor,
                 interaction=Interaction.HISTORY,

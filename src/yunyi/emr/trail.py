@@ -3,25 +3,31 @@ the patients whose records it touched, in the caller's transaction."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any, Final
 
-from django.db import connection
-from django.db.models import Field
-
 from yunyi.audit.models import Outcome
-from yunyi.audit.services import audit_record
+from yunyi.audit.services import LinkedRows, audit_record
 from yunyi.emr.models import RecordAccess
 from yunyi.emr.policy import Actor
 from yunyi.emr.search.compartment import compartment_patients
 
 ACTION_PREFIX: Final = "fhir."
 MAX_LISTED_IDS: Final = 1000  # search pages are capped at this size too
-_ROWS_PER_INSERT: Final = 300  # 900 parameters: under SQLite's oldest limit of 999
-_FIELDS: Final[dict[str, Field[Any, Any]]] = {
-    field.name: field for field in RecordAccess._meta.concrete_fields if isinstance(field, Field)
-}
+
+
+def _column(name: str) -> str:
+    return str(RecordAccess._meta.get_field(name).column)  # type: ignore[union-attr]
+
+
+def read_transaction() -> contextlib.AbstractContextManager[None]:
+    """What a read and its audit entry share: no transaction of their own (they join the
+    caller's, if any). The read writes nothing, and its audit entry with its `RecordAccess` rows
+    is written atomically (one statement on PostgreSQL, a transaction on SQLite) before the
+    record is returned: a failed audit fails the read, as in one transaction, without the
+    BEGIN and COMMIT round trips every read would pay."""
+    return contextlib.nullcontext()
 
 
 def patients_of(resources: Iterable[dict[str, Any] | None]) -> set[str]:
@@ -51,7 +57,7 @@ def audit_interaction(
         body["patients"] = patient_ids
     if actor.break_glass_reason and actor.may_break_glass:
         body["break_glass_reason"] = actor.break_glass_reason
-    entry = audit_record(
+    audit_record(
         context=actor.audit_context(),
         action=ACTION_PREFIX + interaction,
         outcome=outcome,
@@ -59,25 +65,13 @@ def audit_interaction(
         object_id=resource_id,
         detail=body,
         alert=alert,
+        # The `RecordAccess` rows (every read writes one or more), with the entry itself: one
+        # statement on PostgreSQL.
+        linked=LinkedRows(
+            table=RecordAccess._meta.db_table,
+            seq_column=_column("audit_seq"),
+            value_column=_column("patient_id"),
+            at_column=_column("at"),
+            values=patient_ids,
+        ),
     )
-    if entry is not None and patient_ids:
-        _insert_accesses(entry.seq, entry.at, patient_ids)
-
-
-def _insert_accesses(seq: int, at: datetime, patient_ids: list[str]) -> None:
-    """One multi-row INSERT of the `RecordAccess` rows (every read writes one or more): the ORM's
-    `bulk_create` costs more Python than the rows cost the database."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(
-        quote(str(_FIELDS[name].column)) for name in ("audit_seq", "patient_id", "at")
-    )
-    moment = _FIELDS["at"].get_db_prep_value(at, connection)
-    for start in range(0, len(patient_ids), _ROWS_PER_INSERT):
-        part = patient_ids[start : start + _ROWS_PER_INSERT]
-        # Only the model's own table and column names and placeholders: values are parameters.
-        sql = (
-            f"INSERT INTO {quote(RecordAccess._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-            + ", ".join(["(%s, %s, %s)"] * len(part))
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [value for p in part for value in (seq, p, moment)])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from yunyi.matching.schemas import (
     AssignmentRunOut,
     AssignmentTotalsOut,
     ErrorOut,
+    MapConfigOut,
     MatchCardOut,
     MatchReasonOut,
     RecommendationOut,
@@ -49,6 +51,15 @@ def _user(request: HttpRequest, *roles: str) -> User:
             CoreErrorCode.PERMISSION_DENIED, _("You may not do this."), status=403
         )
     return user
+
+
+@router.get("/matching/map-config", auth=None, response={200: MapConfigOut})
+def map_config(request: HttpRequest) -> MapConfigOut:
+    """The map tile source (settings `YUNYI_MAP_TILE_URL`, `YUNYI_MAP_TILE_ATTRIBUTION`), public
+    like the page it draws; no tile URL means maps draw on a plain longitude/latitude grid."""
+    return MapConfigOut(
+        tile_url=settings.MAP_TILE_URL or None, attribution=settings.MAP_TILE_ATTRIBUTION
+    )
 
 
 @router.get("/matching/recommendations", response={200: RecommendationsOut, **ERRORS})

@@ -347,6 +347,9 @@ class _Scorer:
             reasons.append(Reason(ReasonKind.SPEAKS_LANGUAGE, spoken[0], w.language))
         if same_gender:
             reasons.append(Reason(ReasonKind.GENDER_MATCH, str(prefs.gender), w.gender))
+        if self.query.mode not in PHYSICAL_MODES:
+            # A video or text consultation hardly depends on distance: say it last, not first.
+            reasons.append(reasons.pop(0))
         rounded = tuple(Reason(r.kind, r.value, round(r.contribution, 4), r.count) for r in reasons)
         return Recommendation(doctor.doctor_id, total, distance_km, slot, wait, rounded)
 

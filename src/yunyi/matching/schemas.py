@@ -125,6 +125,11 @@ class AssignmentRunOut(Schema):
     plan: list[AssignmentPlanRowOut]
 
 
+class MapConfigOut(Schema):
+    tile_url: str | None  # a {z}/{x}/{y} URL template; None: draw without tiles
+    attribution: str
+
+
 class MatchPointOut(Schema):
     lat: float
     lon: float

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PractitionersConfig(AppConfig):
     name = "yunyi.practitioners"
     label = "practitioners"
-    verbose_name = "Doctors: profiles, licences and schedules"
+    verbose_name = _("Doctors: profiles, licences and schedules")
 
     def ready(self) -> None:
         from yunyi.practitioners.models import Licence

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from yunyi.practitioners import hooks
@@ -419,15 +419,21 @@ def latest_licence(*, user_id: Any) -> Licence | None:
 def licences_for_review(
     *, status: str | None, limit: int, offset: int
 ) -> tuple[int, list[tuple[Licence, DoctorProfile | None, int]]]:
-    """(total, page of (licence, the doctor's profile, number of documents)), oldest first."""
+    """(total, page of (licence, the doctor's profile, number of documents)). The pending queue
+    is first come, first served (oldest submission first); decided licences show the latest
+    decision first, which is what a reviewer looks for."""
     qs = Licence.objects.all()
     if status:
         qs = qs.filter(status=status)
     total = qs.count()
+    if status == LicenceStatus.PENDING:
+        order: tuple[Any, ...] = ("submitted_at", "id")
+    else:
+        order = (F("reviewed_at").desc(nulls_last=True), "-submitted_at", "id")
     page = list(
         qs.select_related("doctor")
         .annotate(document_count=Count("documents"))
-        .order_by("submitted_at", "id")[offset : offset + limit]
+        .order_by(*order)[offset : offset + limit]
     )
     profiles = {
         p.user_id: p

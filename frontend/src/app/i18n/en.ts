@@ -211,6 +211,7 @@ const en: typeof zhCN = {
     lead: 'Keep a record for children under 18 in your care and attend visits on their behalf.',
     empty: 'No wards yet',
     add: 'Add a ward',
+    openRecord: 'Open record',
     submit: 'Add',
     relationship: {
       parent: 'Parent',

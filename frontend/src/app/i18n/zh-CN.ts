@@ -209,6 +209,7 @@ const zhCN = {
     lead: '为未满 18 周岁的子女或被监护人建立档案，由您代为就诊。',
     empty: '尚未添加被监护人',
     add: '添加被监护人',
+    openRecord: '查看档案',
     submit: '添加',
     relationship: {
       parent: '父母',

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest'
 
-import { bandType, changePoints, localized, percent, quantity, shortDate, sortSuggestions, withInterval } from '@/features/diagnosis/suggestions'
+import {
+  bandType,
+  changePoints,
+  localized,
+  percent,
+  quantity,
+  shortDate,
+  sortSuggestions,
+  sourceKind,
+  withInterval,
+} from '@/features/diagnosis/suggestions'
 import type { Suggestion } from '@/features/diagnosis/types'
 
 function suggestion(overrides: Partial<Suggestion>): Suggestion {
@@ -39,6 +49,19 @@ describe('suggestion helpers', () => {
     expect(quantity(0.62, '1')).toBe('0.62')
     expect(quantity(null, 'mm')).toBe('mm')
     expect(quantity(null, '1')).toBe('')
+  })
+
+  it('writes UCUM codes as people do, ages in the UI language', () => {
+    expect(quantity(88, 'mm[Hg]')).toBe('88 mmHg')
+    expect(quantity(28.8, 'kg/m2', 'zh-CN')).toBe('28.8 kg/m²')
+    expect(quantity(41, 'a', 'zh-CN')).toBe('41 岁')
+    expect(quantity(41, 'a', 'en')).toBe('41 years')
+  })
+
+  it('names the kind of record an input came from', () => {
+    expect(sourceKind('Observation/8093bc42-0fa0-41e1-a4fe-a0822d2b492b')).toBe('Observation')
+    expect(sourceKind('Patient/60cb0365')).toBe('Patient')
+    expect(sourceKind('DiagnosticReport/1')).toBe('other')
   })
 
   it('colours the risk bands', () => {

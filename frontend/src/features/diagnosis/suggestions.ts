@@ -36,12 +36,27 @@ export function changePoints(change: number): string {
 // UCUM units that mean "a count" or "no unit": not shown after the number.
 const UNITLESS = new Set(['1', '{#}', ''])
 
+// UCUM codes as people write them; ages read in the UI's language.
+const UNIT_LABELS: Record<string, Label> = {
+  'mm[Hg]': { zh: 'mmHg', en: 'mmHg' },
+  'kg/m2': { zh: 'kg/m²', en: 'kg/m²' },
+  a: { zh: '岁', en: 'years' },
+  mo: { zh: '个月', en: 'months' },
+}
+
 /** A value with its unit for display: at most two decimals, counts without a unit. */
-export function quantity(value: number | null, unit: string): string {
-  const shownUnit = UNITLESS.has(unit) ? '' : unit
+export function quantity(value: number | null, unit: string, locale = 'en'): string {
+  const label = UNIT_LABELS[unit]
+  const shownUnit = UNITLESS.has(unit) ? '' : label ? localized(label, locale) : unit
   if (value === null) return shownUnit
   const number = Number.isInteger(value) ? String(value) : String(Math.round(value * 100) / 100)
   return shownUnit ? `${number} ${shownUnit}` : number
+}
+
+/** The kind of record an input came from ("Observation/…" → "Observation"), for a readable label. */
+export function sourceKind(reference: string): 'Observation' | 'Patient' | 'other' {
+  const kind = reference.split('/', 1)[0]
+  return kind === 'Observation' || kind === 'Patient' ? kind : 'other'
 }
 
 /** The date part of a FHIR dateTime. */

@@ -42,6 +42,9 @@ describe('symptom check', () => {
     expect(findDoctorLink(result({}))).toBe('/find-doctor?department=neurology')
     expect(findDoctorLink(result({ departments: [] }))).toBe('/find-doctor')
     expect(findDoctorLink(result({ urgency: 'emergency' }))).toBeNull()
+    // Each suggested department links to its own doctors.
+    expect(findDoctorLink(result({}), 'ear nose')).toBe('/find-doctor?department=ear%20nose')
+    expect(findDoctorLink(result({ urgency: 'emergency' }), 'neurology')).toBeNull()
   })
 
   it('colours urgencies from red to green', () => {

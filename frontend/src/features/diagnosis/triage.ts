@@ -38,8 +38,7 @@ export function urgencyType(urgency: TriageResult['urgency']): 'danger' | 'warni
 }
 
 /** The doctor-matching page for the first suggested department (none for an emergency). */
-export function findDoctorLink(result: TriageResult): string | null {
+export function findDoctorLink(result: TriageResult, department = result.departments[0]?.code): string | null {
   if (result.urgency === 'emergency') return null
-  const department = result.departments[0]?.code
   return department ? `/find-doctor?department=${encodeURIComponent(department)}` : '/find-doctor'
 }

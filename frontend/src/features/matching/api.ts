@@ -11,6 +11,7 @@ export type AssignmentRun = Schemas['AssignmentRunOut']
 export type AssignmentRunRequest = Schemas['AssignmentRunIn']
 export type Regions = Schemas['ServiceRegionsOut']
 export type Department = Schemas['DepartmentOut']
+export type MapConfig = Schemas['MapConfigOut']
 
 export interface RecommendationQuery {
   lat: number
@@ -72,4 +73,9 @@ export function regionsFetch(params: { k?: number; department?: string; days?: n
   if (params.days) search.set('since', new Date(Date.now() - params.days * 86_400_000).toISOString())
   const query = search.toString()
   return apiFetch(`/matching/regions${query ? `?${query}` : ''}`)
+}
+
+/** The map tile source (public; `tile_url` null: draw without tiles). */
+export function mapConfigFetch(): Promise<MapConfig> {
+  return apiFetch('/matching/map-config', { auth: false })
 }

@@ -202,7 +202,7 @@ export default {
         title: 'Service regions',
         lead: 'Consultation demand (anonymous locations to about 1 km) clustered into service regions by k-means; without a K, the silhouette chooses it. Each region shows its demand, verified doctors, their ratio and a suggested device depot.',
         k: 'Regions K',
-        kAuto: 'Automatic (silhouette)',
+        kAuto: 'Auto (silhouette)',
         days: 'Days',
         department: 'Department',
         allDepartments: 'All departments',

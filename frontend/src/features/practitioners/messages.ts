@@ -141,6 +141,7 @@ const zhCN = {
     profile: {
       title: '医生主页',
       notFound: '没有找到这位医生，或其执业证书尚未认证。',
+      findAnother: '找其他医生',
       bio: '简介',
       address: '执业地址',
       fees: '问诊费用',
@@ -327,6 +328,7 @@ const en: typeof zhCN = {
     profile: {
       title: 'Doctor profile',
       notFound: 'This doctor was not found, or their licence is not verified yet.',
+      findAnother: 'Find another doctor',
       bio: 'About',
       address: 'Practice address',
       fees: 'Fees',

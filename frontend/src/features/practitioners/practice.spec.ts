@@ -14,6 +14,7 @@ import {
   slotsByDay,
   slotsPerDay,
   yuanToFen,
+  zoneName,
   type TemplateDraft,
 } from '@/features/practitioners/practice'
 
@@ -138,5 +139,14 @@ describe('licence rules', () => {
     expect(canSubmitLicence('rejected')).toBe(true)
     expect(canSubmitLicence('pending')).toBe(false)
     expect(canSubmitLicence('suspended')).toBe(false)
+  })
+})
+
+describe('time zone names', () => {
+  it('names a zone in the UI language, and falls back to the id', () => {
+    const winter = new Date('2026-01-15T00:00:00Z')
+    expect(zoneName('Asia/Shanghai', 'zh-CN', winter)).toBe('中国标准时间')
+    expect(zoneName('Asia/Shanghai', 'en', winter)).toBe('China Standard Time')
+    expect(zoneName('Not/AZone', 'en', winter)).toBe('Not/AZone')
   })
 })

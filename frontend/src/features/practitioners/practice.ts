@@ -96,6 +96,19 @@ function cached(cache: Map<string, Intl.DateTimeFormat>, timeZone: string, optio
   return formatter
 }
 
+/**
+ * A time zone as people call it in the UI's language ("中国标准时间", "China Standard Time"), not
+ * its IANA id; the id itself when the browser has no name for it.
+ */
+export function zoneName(timeZone: string, locale: string, at: Date = new Date()): string {
+  try {
+    const parts = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'long' }).formatToParts(at)
+    return parts.find((part) => part.type === 'timeZoneName')?.value ?? timeZone
+  } catch {
+    return timeZone
+  }
+}
+
 /** The local calendar date (YYYY-MM-DD) of an instant in a time zone. */
 export function localDay(instant: string | Date, timeZone: string): string {
   return cached(dayFormatters, timeZone, { year: 'numeric', month: '2-digit', day: '2-digit' }, 'en-CA').format(

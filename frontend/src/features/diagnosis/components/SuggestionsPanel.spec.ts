@@ -67,7 +67,8 @@ describe('suggestions panel', () => {
     expect(pima.get('[data-testid="suggestion-band"]').text()).toBe('高风险')
     expect(pima.get('[data-testid="suggestion-probability"]').text()).toContain('72%')
     expect(pima.text()).toContain('2024-03-02')
-    expect(pima.text()).toContain('Observation/o-1')
+    // Each input names the kind of record it came from; the exact FHIR reference is on hover.
+    expect(pima.get('td[title="Observation/o-1"]').text()).toBe('检查/检验结果')
     expect(pima.text()).toContain('+12.0')
     expect(pima.get('[data-testid="suggestion-performance"]').text()).toContain('AUROC 0.84 (0.79–0.89)')
     expect(pima.get('[data-testid="suggestion-ood"]').text()).toContain('pregnancies')
