@@ -129,6 +129,7 @@ def test_discovery_document(client: Client, db: None) -> None:
     ]
     assert data["scopes_supported"] == [
         "fhirUser",
+        "launch",
         "launch/patient",
         "offline_access",
         "openid",

@@ -258,3 +258,41 @@ def test_admin_registers_a_client_with_its_policy(admin_client: Client, db: None
         "allowed_scopes": "openid patient/*.rs",
         "via": "admin",
     }
+
+
+@pytest.mark.django_db
+def test_createclient_with_launch_uri_makes_an_ehr_launchable_app() -> None:
+    output = _run(
+        "createclient",
+        "--name",
+        "Growth charts",
+        "--client-id",
+        "growth-charts",
+        "--redirect-uri",
+        "https://growth.example/cb",
+        "--scopes",
+        "openid launch patient/*.rs",
+        "--launch-uri",
+        "https://growth.example/launch",
+    )
+    assert "launch_uri: https://growth.example/launch" in output
+    policy = ClientPolicy.objects.get(application__client_id="growth-charts")
+    assert policy.launch_uri == "https://growth.example/launch"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("uri", ["javascript:alert(1)", "/relative/launch", "ftp://x.example/"])
+def test_createclient_refuses_a_launch_uri_that_is_not_http(uri: str) -> None:
+    with pytest.raises(CommandError, match="launch URL"):
+        _run(
+            "createclient",
+            "--name",
+            "Bad",
+            "--client-id",
+            "bad-launch",
+            "--redirect-uri",
+            "https://bad.example/cb",
+            "--launch-uri",
+            uri,
+        )
+    assert not Application.objects.filter(client_id="bad-launch").exists()

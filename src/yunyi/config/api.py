@@ -15,3 +15,6 @@ from yunyi.practitioners.api import router as practitioners_router  # noqa: E402
 api.add_router("/", practitioners_router)
 api.add_router("/", matching_router)
 api.add_router("/", diagnosis_router)
+from yunyi.emr.smart_api import router as smart_router  # noqa: E402
+
+api.add_router("/", smart_router)

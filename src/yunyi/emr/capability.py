@@ -168,6 +168,8 @@ def smart_configuration(*, oauth_base: str) -> dict[str, Any]:
         "capabilities": [
             "launch-standalone",
             "context-standalone-patient",
+            "launch-ehr",
+            "context-ehr-patient",
             "client-public",
             "client-confidential-symmetric",
             "client-confidential-asymmetric",

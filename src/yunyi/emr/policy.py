@@ -260,10 +260,13 @@ def _user_patients(
 
 def _patient_context(actor: Actor) -> frozenset[str]:
     """The compartments `patient/` scopes reach: the launch patient when the token has one (if
-    the user may still open that record), else every record the user owns."""
+    the user may still open that record: their own, or, after an EHR launch from a chart, one a
+    clinician still cares for), else every record the user owns."""
     own = actor.own_patients()
     if actor.launch_patient is None:
         return own
+    if actor.roles & CLINICIAN_ROLES and actor.launch_patient in actor.cared_patients():
+        return frozenset({actor.launch_patient})
     return own & {actor.launch_patient}
 
 

@@ -27,7 +27,7 @@ class ClientPolicyInline(admin.StackedInline):
     can_delete = False
     extra = 1
     max_num = 1
-    fields = ("allowed_scopes", "may_introspect_any", "jwks", "disabled_at")
+    fields = ("allowed_scopes", "may_introspect_any", "launch_uri", "jwks", "disabled_at")
     # Keys are registered (checked: public, kid, RS384/ES384-capable) by `yunyi createclient`.
     readonly_fields = ("jwks", "disabled_at")
 

@@ -11,3 +11,4 @@ class IdentityErrorCode(StrEnum):
     INVALID_CLIENT = "invalid_client"
     CLIENT_EXISTS = "client_exists"
     LOGIN_EXPIRED = "login_expired"
+    NOT_LAUNCHABLE = "not_launchable"

@@ -56,3 +56,5 @@ class LaunchAllowForm(AllowForm):
     launch): the user's own or a ward's, checked against what they may open on submit."""
 
     launch_patient = forms.CharField(required=False, max_length=64)
+    # SMART EHR launch: the opaque launch id the app passed to /o/authorize, redeemed on submit.
+    launch = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)

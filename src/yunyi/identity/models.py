@@ -45,6 +45,15 @@ class ClientPolicy(models.Model):
             "one of them (private_key_jwt, SMART Backend Services) instead of a secret."
         ),
     )
+    launch_uri = models.URLField(
+        _("launch URL"),
+        blank=True,
+        max_length=500,
+        help_text=_(
+            "SMART EHR launch: doctors can open this app from a patient's chart; it is called "
+            "with iss and launch parameters. Empty: the app cannot be launched from the chart."
+        ),
+    )
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -148,3 +157,22 @@ class LaunchContext(models.Model):
 
     def __str__(self) -> str:
         return f"launch context #{self.pk}"
+
+
+class EhrLaunch(models.Model):
+    """A SMART EHR launch (SMART App Launch 2.0 §"EHR launch"): a doctor opened an app from a
+    patient's chart. The opaque `launch` id given to the app is stored only as its SHA-256; it is
+    short-lived, for one client and one user, and used once at /o/authorize."""
+
+    launch_checksum = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    patient_id = models.CharField(max_length=64)
+    expires = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"EHR launch #{self.pk}"

@@ -16,15 +16,20 @@ from django.views.generic import View
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.exceptions import OAuthToolkitError
-from oauth2_provider.models import AbstractApplication, get_access_token_model
+from oauth2_provider.models import (
+    AbstractApplication,
+    get_access_token_model,
+    get_application_model,
+)
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from yunyi.identity.client_assertion import ALGORITHMS
+from yunyi.identity.ehr_launch import LaunchRefused, ehr_launch_patient, ehr_launch_redeem
 from yunyi.identity.forms import LaunchAllowForm
 from yunyi.identity.language import activate_ui_locales
-from yunyi.identity.scopes import LAUNCH_PATIENT_SCOPE, describe_scope
+from yunyi.identity.scopes import LAUNCH_PATIENT_SCOPE, LAUNCH_SCOPE, describe_scope
 from yunyi.identity.selectors import (
     client_is_disabled,
     client_may_introspect_any,
@@ -66,11 +71,16 @@ class AuthorizationView(dot_views.AuthorizationView):
     consent page asks which record the app opens (the user's own or a ward's); with one
     candidate it is that one, even for pre-approved clients; a user with none (e.g. a doctor)
     gets `invalid_request` with a description back at the app.
+
+    SMART EHR launch (`launch` with a `launch` id from /api/v1/smart/launches): the id must be
+    pending, for this client and for the signed-in user; the consent page names the patient
+    (no choice) and allowing redeems the id once. Anything wrong is `invalid_request`.
     """
 
     template_name = "identity/consent.html"
     form_class = LaunchAllowForm
     _chosen_launch_patient: str | None = None
+    _ehr_launch_patient: str = ""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         activate_ui_locales(request, request.GET.get("ui_locales", ""))
@@ -96,6 +106,12 @@ class AuthorizationView(dot_views.AuthorizationView):
                 redirect_uri=credentials["redirect_uri"],
             )
         user = request.user
+        if LAUNCH_SCOPE in scopes:
+            if user.is_authenticated:
+                self._ehr_launch_patient = self._checked_ehr_launch(
+                    request, credentials, redeem=False
+                )
+            return scopes, credentials
         if (
             LAUNCH_PATIENT_SCOPE in scopes
             and user.is_authenticated
@@ -108,6 +124,33 @@ class AuthorizationView(dot_views.AuthorizationView):
                 credentials,
             )
         return scopes, credentials
+
+    def _launch_id(self, request: HttpRequest) -> str:
+        source = request.POST if request.method == "POST" else request.GET
+        return str(source.get("launch", ""))
+
+    def _checked_ehr_launch(
+        self, request: HttpRequest, credentials: dict[str, Any], *, redeem: bool
+    ) -> str:
+        """The patient of the EHR launch named by the request's `launch` id (used up when
+        `redeem`); `invalid_request` back at the app when it cannot be honoured."""
+        application = (
+            get_application_model().objects.filter(client_id=credentials.get("client_id")).first()
+        )
+        check = ehr_launch_redeem if redeem else ehr_launch_patient
+        try:
+            if application is None:
+                raise LaunchRefused("Unknown client.")
+            return check(
+                launch_id=self._launch_id(request), application=application, user=request.user
+            )
+        except LaunchRefused as refused:
+            raise _launch_error(refused.description, credentials) from refused
+
+    def get_initial(self) -> dict[str, Any]:
+        initial: dict[str, Any] = super().get_initial()
+        initial["launch"] = self.request.GET.get("launch", "")
+        return initial
 
     def form_invalid(self, form: Any) -> HttpResponse:
         # A consent form that fails validation was tampered with (the page sends only hidden
@@ -123,7 +166,14 @@ class AuthorizationView(dot_views.AuthorizationView):
     def create_authorization_response(
         self, request: HttpRequest, scopes: str, credentials: dict[str, Any], allow: bool
     ) -> Any:
-        if allow and LAUNCH_PATIENT_SCOPE in str(scopes).split():
+        if allow and LAUNCH_SCOPE in str(scopes).split():
+            credentials = {
+                **credentials,
+                LAUNCH_PATIENT_ATTRIBUTE: self._checked_ehr_launch(
+                    request, credentials, redeem=True
+                ),
+            }
+        elif allow and LAUNCH_PATIENT_SCOPE in str(scopes).split():
             credentials = {
                 **credentials,
                 LAUNCH_PATIENT_ATTRIBUTE: self._launch_patient(request, credentials),
@@ -168,7 +218,9 @@ class AuthorizationView(dot_views.AuthorizationView):
         context = super().get_context_data(**kwargs)
         scopes = context.get("scopes") or []
         context["scope_items"] = [(scope, describe_scope(scope)) for scope in scopes]
-        if LAUNCH_PATIENT_SCOPE in scopes and self.request.user.is_authenticated:
+        if LAUNCH_SCOPE in scopes and self.request.user.is_authenticated:
+            context["ehr_launch_patient"] = self._ehr_launch_patient
+        elif LAUNCH_PATIENT_SCOPE in scopes and self.request.user.is_authenticated:
             context["launch_patients"] = launch_patients_for(user=self.request.user)
         return context
 

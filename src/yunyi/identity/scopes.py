@@ -27,6 +27,8 @@ from django.utils.translation import gettext_lazy as _
 CONTEXTS: Final = ("patient", "user", "system")
 # SMART standalone launch: the token carries the patient chosen at consent (`patient`).
 LAUNCH_PATIENT_SCOPE: Final = "launch/patient"
+# SMART EHR launch: the token carries the patient of the chart the app was launched from.
+LAUNCH_SCOPE: Final = "launch"
 PERMISSION_ORDER: Final = "cruds"
 V1_PERMISSIONS: Final[dict[str, str]] = {"read": "rs", "write": "cud", "*": "cruds"}
 
@@ -189,6 +191,7 @@ SCOPE_DESCRIPTIONS: Final[dict[str, Promise]] = {
     "fhirUser": _("Know which person in the medical record you are"),
     "offline_access": _("Stay signed in when you are not using the app"),
     "launch/patient": _("Know which patient's record is open"),
+    "launch": _("Open with the patient record you are viewing"),
 }
 
 # Scopes this server advertises in discovery (`scopes_supported`): the fixed scopes and the

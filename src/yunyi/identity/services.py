@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -91,6 +92,16 @@ def client_assertion_remember(*, application: Any, jti: str, expires: datetime) 
     return True
 
 
+def _checked_launch_uri(launch_uri: str) -> str:
+    parts = urlsplit(launch_uri)
+    if len(launch_uri) > 500 or parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ApplicationError(
+            IdentityErrorCode.INVALID_CLIENT,
+            _("The launch URL must be an absolute http(s) URL."),
+        )
+    return launch_uri
+
+
 def _full_clean(application: Any) -> None:
     try:
         application.full_clean(exclude=["client_secret"])
@@ -113,12 +124,14 @@ def client_register(
     skip_authorization: bool = False,
     post_logout_redirect_uris: list[str] | None = None,
     jwks: str | None = None,
+    launch_uri: str = "",
     context: AuditContext,
 ) -> RegisteredClient:
     """Register an OAuth client with its allowed scopes. The secret of a confidential client
     is returned once and stored only hashed. A confidential client registered with a JWK Set
     (`jwks`, JSON of public keys) authenticates with `private_key_jwt` only (RFC 7523; SMART
-    Backend Services) and gets no usable secret."""
+    Backend Services) and gets no usable secret. A client with a `launch_uri` can be launched
+    by doctors from a patient's chart (SMART EHR launch)."""
     if grant_type not in GRANT_TYPES:
         raise ApplicationError(IdentityErrorCode.INVALID_CLIENT, _("Unsupported grant type."))
     if grant_type == AbstractApplication.GRANT_CLIENT_CREDENTIALS and not confidential:
@@ -135,6 +148,7 @@ def client_register(
         )
     allowed = _checked_scopes(scopes, confidential=confidential)
     keys = _checked_jwks(jwks, confidential=confidential)
+    launch = _checked_launch_uri(launch_uri) if launch_uri else ""
     # Public clients get a random secret too, never shown: an empty one would be hashed and
     # then "match" an empty client_secret parameter.
     secret = generate_client_secret()
@@ -156,7 +170,9 @@ def client_register(
     _full_clean(application)
     with transaction.atomic():
         application.save()
-        ClientPolicy.objects.create(application=application, allowed_scopes=allowed, jwks=keys)
+        ClientPolicy.objects.create(
+            application=application, allowed_scopes=allowed, jwks=keys, launch_uri=launch
+        )
         audit_record(
             context=context,
             action="oauth.client_registered",
@@ -168,6 +184,7 @@ def client_register(
                 "allowed_scopes": allowed,
                 "skip_authorization": skip_authorization,
                 "auth_method": "private_key_jwt" if keys else "client_secret",
+                "launch_uri": launch,
             },
         )
     shown = secret if confidential and not keys else None

@@ -52,6 +52,8 @@ _ROW_FIELDS: tuple[tuple[str, ...], ...] = tuple(
     row._fields
     for row in (TokenRow, StringRow, DateRow, ReferenceRow, QuantityRow, UriRow, NumberRow)
 )
+# One write: its SQL and parameters.
+Statement = tuple[str, list[Any]]
 # Rows per statement at most, whatever the parameter limit allows.
 _MAX_ROWS = 500
 
@@ -99,6 +101,11 @@ def _date_adapter() -> Callable[[datetime], Any]:
 def write_index_rows(entries: Iterable[tuple[int, str, IndexRows]]) -> None:
     """Insert the rows of each (resource pk, resource type, rows) entry: one multi-row INSERT per
     index table (per chunk), however many resources the batch holds."""
+    execute_together(index_row_statements(entries))
+
+
+def index_row_statements(entries: Iterable[tuple[int, str, IndexRows]]) -> list[Statement]:
+    """The INSERTs `write_index_rows` runs, to run alone or with other statements."""
     per_table: list[list[tuple[Any, ...]]] = [[] for _ in INDEX_TABLES]
     adapt = _date_adapter()
     for pk, resource_type, rows in entries:
@@ -114,20 +121,57 @@ def write_index_rows(entries: Iterable[tuple[int, str, IndexRows]]) -> None:
             else:
                 target.extend((pk, resource_type, *r) for r in found)
     limit = max_query_params()
-    with connection.cursor() as cursor:
-        for position, model in enumerate(INDEX_TABLES):
-            values = per_table[position]
-            if not values:
-                continue
-            row_fields = _ROW_FIELDS[position]
-            width = len(row_fields) + 2
-            chunk = min(_MAX_ROWS, limit // width)
-            for start in range(0, len(values), chunk):
-                part = values[start : start + chunk]
-                cursor.execute(
+    statements: list[Statement] = []
+    for position, model in enumerate(INDEX_TABLES):
+        values = per_table[position]
+        if not values:
+            continue
+        row_fields = _ROW_FIELDS[position]
+        width = len(row_fields) + 2
+        chunk = min(_MAX_ROWS, limit // width)
+        for start in range(0, len(values), chunk):
+            part = values[start : start + chunk]
+            statements.append(
+                (
                     _insert_sql(model, row_fields, len(part)),
                     [value for row in part for value in row],
                 )
+            )
+    return statements
+
+
+def execute_together(statements: Sequence[Statement]) -> None:
+    """Run these writes in order. On PostgreSQL, as few statements as the parameter limit allows:
+    each group of writes becomes one statement whose data-modifying WITH clauses all run (a round
+    trip, parse and executor start-up cost more than the rows of a single-resource write). The
+    clauses share one snapshot, so a DELETE never sees a row an INSERT of the same group adds:
+    callers group only writes that do not depend on one another's effects."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql" or len(statements) < 2:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+            return
+        limit = max_query_params()
+        group: list[Statement] = []
+        size = 0
+        for statement in statements:
+            if group and size + len(statement[1]) > limit:
+                _execute_group(cursor, group)
+                group, size = [], 0
+            group.append(statement)
+            size += len(statement[1])
+        _execute_group(cursor, group)
+
+
+def _execute_group(cursor: Any, group: list[Statement]) -> None:
+    if len(group) == 1:
+        cursor.execute(*group[0])
+        return
+    clauses = ", ".join(f"w{number} AS ({sql})" for number, (sql, _) in enumerate(group))
+    cursor.execute(
+        f"WITH {clauses} SELECT 1",
+        [value for _, params in group for value in params],
+    )
 
 
 def table_mask(rows: IndexRows) -> int:
@@ -148,16 +192,24 @@ def clear_index_rows(masks: Sequence[tuple[int, int]]) -> None:
     """Delete the index rows of each (resource pk, indexed_tables mask), touching only the tables
     the mask names: one plain DELETE per table (per chunk) for the whole batch (the ORM's delete
     collects related objects and sends signals first, which index rows never have)."""
+    execute_together(clear_statements(masks))
+
+
+def clear_statements(masks: Sequence[tuple[int, int]]) -> list[Statement]:
+    """The DELETEs `clear_index_rows` runs, to run alone or with other statements."""
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        for bit, model in enumerate(INDEX_TABLES):
-            pks = [pk for pk, mask in masks if mask & (1 << bit)]
-            column = quote(str(concrete_field(model, "resource").column))
-            for start in range(0, len(pks), _MAX_ROWS):
-                part = pks[start : start + _MAX_ROWS]
-                marks = ", ".join(["%s"] * len(part))
-                # Only our own table and column names and placeholders: values are parameters.
-                cursor.execute(
+    statements: list[Statement] = []
+    for bit, model in enumerate(INDEX_TABLES):
+        pks = [pk for pk, mask in masks if mask & (1 << bit)]
+        column = quote(str(concrete_field(model, "resource").column))
+        for start in range(0, len(pks), _MAX_ROWS):
+            part = pks[start : start + _MAX_ROWS]
+            marks = ", ".join(["%s"] * len(part))
+            # Only our own table and column names and placeholders: values are parameters.
+            statements.append(
+                (
                     f"DELETE FROM {quote(model._meta.db_table)} WHERE {column} IN ({marks})",  # noqa: S608
-                    part,
+                    list(part),
                 )
+            )
+    return statements

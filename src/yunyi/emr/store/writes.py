@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from yunyi.core.errors import ApplicationError
@@ -23,11 +23,13 @@ from yunyi.emr.models import CurrentResource, ResourceVersion, VersionMethod
 from yunyi.emr.search.dates import format_instant
 from yunyi.emr.search.extract import IndexRows, extract_index_rows
 from yunyi.emr.store.indexing import (
-    clear_index_rows,
+    Statement,
+    clear_statements,
     concrete_field,
+    execute_together,
+    index_row_statements,
     max_query_params,
     table_mask,
-    write_index_rows,
 )
 from yunyi.emr.store.protocol import Create, Delete, StoredResource, WriteOperation
 from yunyi.emr.validation import FHIR_ID, validate_resource
@@ -200,6 +202,16 @@ def write_all(
     pending = _prepare(operations)
     moment = _now()
     try:
+        if connection.in_atomic_block:
+            # Inside the caller's transaction (every service write, with its audit entry): no
+            # SAVEPOINT and RELEASE round trips. `_apply` raises its own errors (version
+            # conflicts) before it writes anything; a database error marks the caller's
+            # transaction for rollback, as leaving a savepoint-less atomic block would.
+            try:
+                return _apply(pending, moment, local_base)
+            except DatabaseError:
+                transaction.set_rollback(True)
+                raise
         with transaction.atomic():
             return _apply(pending, moment, local_base)
     except IntegrityError as error:
@@ -211,11 +223,14 @@ def write_all(
         ) from error
 
 
-def _insert_versions(entries: list[tuple[int, _Pending, int]], moment: datetime) -> None:
+def _version_statements(
+    entries: list[tuple[int, _Pending, int]], moment: datetime
+) -> list[Statement]:
     """One multi-row INSERT of the new history rows (per chunk): the ORM's instance building and
     per-field preparation cost more than the database's work here."""
+    statements: list[Statement] = []
     if not entries:
-        return
+        return statements
     meta = ResourceVersion._meta
     fields = [
         concrete_field(ResourceVersion, name)
@@ -235,23 +250,23 @@ def _insert_versions(entries: list[tuple[int, _Pending, int]], moment: datetime)
     document_field = fields[6]
     stamp = fields[4].get_db_prep_save(moment, connection)
     chunk = min(500, max_query_params() // len(fields))
-    with connection.cursor() as cursor:
-        for start in range(0, len(entries), chunk):
-            part = entries[start : start + chunk]
-            values: list[Any] = []
-            for pk, item, version in part:
-                values += (
-                    pk,
-                    item.resource_type,
-                    item.fhir_id,
-                    version,
-                    stamp,
-                    item.method,
-                    document_field.get_db_prep_save(item.document, connection),
-                )
-            # Only our own table and column names and placeholders: every value is a parameter.
-            head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608
-            cursor.execute(head + ", ".join([one] * len(part)), values)
+    for start in range(0, len(entries), chunk):
+        part = entries[start : start + chunk]
+        values: list[Any] = []
+        for pk, item, version in part:
+            values += (
+                pk,
+                item.resource_type,
+                item.fhir_id,
+                version,
+                stamp,
+                item.method,
+                document_field.get_db_prep_save(item.document, connection),
+            )
+        # Only our own table and column names and placeholders: every value is a parameter.
+        head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608
+        statements.append((head + ", ".join([one] * len(part)), values))
+    return statements
 
 
 @dataclass(slots=True)
@@ -363,13 +378,11 @@ def _insert_current(created: list[tuple[_Pending, _Row]], stamp: Any) -> None:
                 row.pk = keys[(item.resource_type, item.fhir_id)]
 
 
-def _update_current(changed: list[tuple[_Pending, _Row]], stamp: Any) -> None:
+def _update_statements(changed: list[tuple[_Pending, _Row]], stamp: Any) -> list[Statement]:
     assignments = ", ".join(f"{_column(name)} = %s" for name in _CURRENT_FIELDS[2:])
     # Only our own table and column names and placeholders: values are parameters.
     sql = f"UPDATE {_table()} SET {assignments} WHERE {_column('id')} = %s"  # noqa: S608
-    with connection.cursor() as cursor:
-        for item, row in changed:
-            cursor.execute(sql, [*_current_values(item, row, stamp)[2:], row.pk])
+    return [(sql, [*_current_values(item, row, stamp)[2:], row.pk]) for item, row in changed]
 
 
 def _apply(
@@ -415,14 +428,19 @@ def _apply(
     stamp = concrete_field(CurrentResource, "last_updated").get_db_prep_save(moment, connection)
     if new_rows:
         _insert_current(new_rows, stamp)
-    if changed_rows:
-        _update_current(changed_rows, stamp)
     written = new_rows + changed_rows
-    _insert_versions([(row.pk, item, row.version_id) for item, row in written], moment)
-    clear_index_rows(stale)
-    write_index_rows(
-        (row.pk, item.resource_type, index_rows[item.index])
-        for item, row in written
-        if item.index in index_rows
+    # None of these writes reads what another one writes (the old index rows go by primary key,
+    # the new ones are inserted), so on PostgreSQL they travel as one statement where they fit.
+    execute_together(
+        [
+            *_update_statements(changed_rows, stamp),
+            *_version_statements([(row.pk, item, row.version_id) for item, row in written], moment),
+            *clear_statements(stale),
+            *index_row_statements(
+                (row.pk, item.resource_type, index_rows[item.index])
+                for item, row in written
+                if item.index in index_rows
+            ),
+        ]
     )
     return results

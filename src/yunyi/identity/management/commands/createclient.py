@@ -71,6 +71,15 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--launch-uri",
+            default="",
+            metavar="URL",
+            help=(
+                "SMART EHR launch: the app's launch URL; doctors can then open it from a "
+                "patient's chart (it is called with iss and launch)"
+            ),
+        )
+        parser.add_argument(
             "--skip-authorization",
             action="store_true",
             help="first-party client: no consent page",
@@ -103,6 +112,7 @@ class Command(BaseCommand):
                 grant_type=grant_type,
                 skip_authorization=bool(options["skip_authorization"]),
                 jwks=jwks,
+                launch_uri=options["launch_uri"],
                 context=AuditContext(client_id="yunyi-cli"),
             )
         except ApplicationError as error:
@@ -113,6 +123,8 @@ class Command(BaseCommand):
         self.stdout.write(f"client_type: {application.client_type}")
         self.stdout.write(f"grant_type: {application.authorization_grant_type}")
         self.stdout.write(f"allowed_scopes: {application.yunyi_policy.allowed_scopes}")
+        if application.yunyi_policy.launch_uri:
+            self.stdout.write(f"launch_uri: {application.yunyi_policy.launch_uri}")
         if jwks is not None:
             kids = [key["kid"] for key in json.loads(application.yunyi_policy.jwks)["keys"]]
             self.stdout.write("token_endpoint_auth_method: private_key_jwt")
