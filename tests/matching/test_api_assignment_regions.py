@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
+from tests.conftest import TEST_CLIENT_ID
 from yunyi.audit.models import AuditEntry
 from yunyi.matching.models import AssignmentRun, DemandPoint, HomeVisitRequest, HomeVisitStatus
 from yunyi.matching.services import home_visit_request_create
@@ -65,6 +66,7 @@ def test_assignment_respects_capacity_beats_or_ties_greedy_and_is_audited(
     assert HomeVisitRequest.objects.filter(status=HomeVisitStatus.PENDING).count() == 8
     entry = AuditEntry.objects.get(action="matching.assignment.run")
     assert entry.object_id == run["id"] and entry.actor_id == str(operator.pk)
+    assert entry.client_id == TEST_CLIENT_ID  # the app whose token ran it
     fetched = api_client_for(operator).get(f"{RUNS}/{run['id']}")
     assert fetched.status_code == 200 and fetched.json()["plan"] == run["plan"]
 

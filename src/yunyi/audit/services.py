@@ -53,12 +53,14 @@ _ROWS_PER_INSERT: Final = 300  # 900 parameters: under SQLite's oldest limit of 
 def audit_context_from_request(
     request: HttpRequest, *, client_id: str = "", role: str = ""
 ) -> AuditContext:
+    """Who is acting in `request`. The client defaults to the OAuth client whose bearer token
+    authenticated it (`oauth_client_id`, set by identity's bearer authentication)."""
     user = getattr(request, "user", None)
     actor_id = str(user.pk) if user is not None and user.is_authenticated else ""
     return AuditContext(
         actor_id=actor_id,
         actor_role=role,
-        client_id=client_id,
+        client_id=client_id or getattr(request, "oauth_client_id", ""),
         address=request.META.get("REMOTE_ADDR", "") or "",
     )
 

@@ -64,9 +64,7 @@ def _require(user: User, *roles: str) -> None:
 
 
 def _context(request: HttpRequest, role: str) -> AuditContext:
-    return audit_context_from_request(
-        request, client_id=getattr(request, "oauth_client_id", ""), role=role
-    )
+    return audit_context_from_request(request, role=role)
 
 
 class SuggestionsQuery(Schema):

@@ -7,19 +7,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from yunyi.emr.models import CareRelationship, CurrentResource, RecordAccess, ReferenceIndex
 from yunyi.emr.policy import consent_is_active, practitioner_reference
+
+
+def _live_care(now: datetime) -> QuerySet[CareRelationship]:
+    """Care relationships in force at `now`: not ended, and not expired."""
+    return CareRelationship.objects.filter(ended_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
 
 
 def cared_patient_ids(*, practitioner: Any, now: datetime) -> frozenset[str]:
     """Patients whose record `practitioner` may see now: live `CareRelationship` grants plus the
     patients' active Consent resources naming `Practitioner/<user id>` as a provision actor."""
     granted = set(
-        CareRelationship.objects.filter(practitioner=practitioner, ended_at__isnull=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .values_list("patient_id", flat=True)
+        _live_care(now).filter(practitioner=practitioner).values_list("patient_id", flat=True)
     )
     consents = ReferenceIndex.objects.filter(
         resource_type="Consent",
@@ -61,10 +66,8 @@ def practitioner_ids_for_patient(*, patient_id: str, now: datetime) -> frozenset
     or an active Consent of the patient naming them. Matching ranks them as "saw you before"."""
     granted = {
         str(practitioner_id)
-        for practitioner_id in CareRelationship.objects.filter(
-            patient_id=patient_id, ended_at__isnull=True
-        )
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        for practitioner_id in _live_care(now)
+        .filter(patient_id=patient_id)
         .values_list("practitioner_id", flat=True)
     }
     consents = ReferenceIndex.objects.filter(

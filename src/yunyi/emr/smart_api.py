@@ -42,9 +42,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _context(request: HttpRequest) -> AuditContext:
-    token = getattr(request, "access_token", None)
-    client_id = token.application.client_id if token is not None and token.application else ""
-    return audit_context_from_request(request, client_id=client_id, role="doctor")
+    return audit_context_from_request(request, role="doctor")
 
 
 @router.get("/smart/apps", response={200: list[AppOut], 403: ErrorOut})

@@ -61,9 +61,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _context(request: HttpRequest, role: str) -> AuditContext:
-    return audit_context_from_request(
-        request, client_id=getattr(request, "oauth_client_id", ""), role=role
-    )
+    return audit_context_from_request(request, role=role)
 
 
 def _page(limit: str | None, offset: str | None) -> tuple[int, int]:
