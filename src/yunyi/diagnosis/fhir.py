@@ -31,6 +31,40 @@ NOTE: Final = (
 )
 
 
+def security_label_coding() -> dict[str, str]:
+    """The `meta.security` coding of `SECURITY_LABEL` (a fresh dict: callers may change it)."""
+    return {
+        "system": SECURITY_LABEL_SYSTEM,
+        "code": SECURITY_LABEL_CODE,
+        "display": "Decision support for clinicians",
+    }
+
+
+def is_suggestion(resource: Any) -> bool:
+    """Whether `resource` is a RiskAssessment this app wrote: its `method` is coded in
+    `MODEL_SYSTEM`, a Yunyi code system only the diagnosis app's models write (other sources
+    code their methods in their own systems, or not at all)."""
+    if not isinstance(resource, dict) or resource.get("resourceType") != "RiskAssessment":
+        return False
+    method = resource.get("method")
+    codings = method.get("coding") if isinstance(method, dict) else None
+    return isinstance(codings, list) and any(
+        isinstance(coding, dict) and coding.get("system") == MODEL_SYSTEM for coding in codings
+    )
+
+
+def is_labelled(resource: Any) -> bool:
+    """Whether `resource` carries `SECURITY_LABEL` in `meta.security`."""
+    meta = resource.get("meta") if isinstance(resource, dict) else None
+    security = meta.get("security") if isinstance(meta, dict) else None
+    return isinstance(security, list) and any(
+        isinstance(coding, dict)
+        and coding.get("system") == SECURITY_LABEL_SYSTEM
+        and coding.get("code") == SECURITY_LABEL_CODE
+        for coding in security
+    )
+
+
 def risk_assessment_resource(
     *,
     suggestion: Suggestion,
@@ -45,15 +79,7 @@ def risk_assessment_resource(
     model = f"{suggestion.task} {suggestion.version}"
     resource: dict[str, Any] = {
         "resourceType": "RiskAssessment",
-        "meta": {
-            "security": [
-                {
-                    "system": SECURITY_LABEL_SYSTEM,
-                    "code": SECURITY_LABEL_CODE,
-                    "display": "Decision support for clinicians",
-                }
-            ]
-        },
+        "meta": {"security": [security_label_coding()]},
         "status": "preliminary",
         "subject": {"reference": f"Patient/{patient_id}"},
         "occurrenceDateTime": occurred,
