@@ -9,6 +9,7 @@ devices and codes, and the in-memory sign-up code outbox.
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -28,8 +29,34 @@ from yunyi.accounts import senders
 from yunyi.accounts.models import GuardianLink, RoleGrant, User
 from yunyi.accounts.services import real_name_verify, ward_create
 from yunyi.audit.services import AuditContext
+from yunyi.identity import token_cache
 
 TEST_CLIENT_ID = "yunyi-test-client"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _token_cache_listener_stops_first(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL the token cache's listener keeps a session open on the test database; it
+    is stopped before the database is dropped (the database fixture, requested here, is torn
+    down after this one)."""
+    if os.environ.get("YUNYI_DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        request.getfixturevalue("django_db_setup")
+    yield
+    token_cache.stop()
+
+
+@pytest.fixture
+def listening_token_cache(settings: Any) -> token_cache.TokenCache:
+    """This process's token cache (PostgreSQL), once its listener hears notifications: before
+    that, lookups are not kept."""
+    settings.TOKEN_CACHE_SECONDS = 60
+    cache = token_cache.current()
+    assert cache is not None, "the token cache needs PostgreSQL"
+    deadline = time.monotonic() + 5
+    while not cache.listening and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cache.listening, "the token cache's listener never connected"
+    return cache
 
 
 class MakeUser(Protocol):

@@ -228,6 +228,9 @@ from yunyi.identity.provider_settings import oauth2_provider_settings  # noqa: E
 
 OAUTH2_PROVIDER = oauth2_provider_settings(oidc_private_key=OIDC_PRIVATE_KEY, base_url=BASE_URL)
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# PostgreSQL: seconds a bearer-token lookup is kept per process (never past the token's expiry),
+# exact while change notifications are heard (yunyi.identity.token_cache); 0 looks up every time.
+TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 60)
 
 # Where one-time codes (sign-up confirmation) are delivered: "console" prints them (demo).
 ACCOUNTS_CODE_SENDER = env_str("CODE_SENDER", "console" if not IS_PRODUCTION else "")

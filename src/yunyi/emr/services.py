@@ -174,7 +174,7 @@ def record_vread(
     _check_type(resource_type)
     with denials_audited(actor, Interaction.VREAD, resource_type, resource_id):
         access = access_for(actor, resource_type=resource_type, interaction=Interaction.VREAD)
-        with transaction.atomic():
+        with read_transaction():
             found = default_store().vread(resource_type, resource_id, version_id)
             _check(access, found)
             _check_visible(access, resource_type, resource_id)
@@ -267,7 +267,7 @@ def record_search(
                 details=[{"param": name, "code": "not-supported"} for name in plan.unknown],
             )
         restriction = _restricted_pairs(access)
-        with transaction.atomic():
+        with read_transaction():
             if restriction is None:
                 page = SearchPage(resources=[], total=0)
             else:

@@ -22,11 +22,13 @@ def _column(name: str) -> str:
 
 
 def read_transaction() -> contextlib.AbstractContextManager[None]:
-    """What a read and its audit entry share: no transaction of their own (they join the
-    caller's, if any). The read writes nothing, and its audit entry with its `RecordAccess` rows
-    is written atomically (one statement on PostgreSQL, a transaction on SQLite) before the
-    record is returned: a failed audit fails the read, as in one transaction, without the
-    BEGIN and COMMIT round trips every read would pay."""
+    """What a read (read, vread, search) and its audit entry share: no transaction of their own
+    (they join the caller's, if any). The read writes nothing, and its audit entry with its
+    `RecordAccess` rows is written atomically (one statement on PostgreSQL, a transaction on
+    SQLite) before the record is returned: a failed audit fails the read, as in one
+    transaction, without the BEGIN and COMMIT round trips every read would pay. A search's
+    page, count and includes would gain nothing from one either: under PostgreSQL's READ
+    COMMITTED each statement takes its own snapshot, inside a transaction or not."""
     return contextlib.nullcontext()
 
 

@@ -15,6 +15,7 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 from yunyi.accounts.roles import Role
 from yunyi.accounts.selectors import wards_of
 from yunyi.core.compiled_query import CompiledQuery, Row
+from yunyi.identity import token_cache
 from yunyi.identity.models import ClientPolicy, LaunchContext
 from yunyi.identity.scopes import DEFAULT_CLIENT_SCOPES
 
@@ -199,8 +200,21 @@ def access_token_by_value(token: str) -> Any:
     """The live access token with this value, or None when unknown or expired; revoked tokens
     no longer exist. Its user (with their roles, so `user.role_set()` costs no query), its
     client, the client's policy and the token's launch patient (`launch_patient`) come in the
-    same query, which is compiled once (`CompiledQuery`): this runs on every API request."""
-    rows = _LIVE_TOKEN.rows(token_checksum(token), timezone.now())
+    same query, which is compiled once (`CompiledQuery`): this runs on every API request, so
+    on PostgreSQL its rows are cached while change notifications keep them exact
+    (`token_cache`)."""
+    checksum = token_checksum(token)
+    now = timezone.now()
+    cache = token_cache.current()
+    rows = None if cache is None else cache.get(checksum)
+    if rows is None:
+        generation = 0 if cache is None else cache.generation
+        rows = _LIVE_TOKEN.rows(checksum, now)
+        if cache is not None and rows:
+            seconds = min(token_cache.cache_seconds(), (rows[0]["expires"] - now).total_seconds())
+            cache.put(checksum, rows, seconds=seconds, generation=generation)
+    elif rows[0]["expires"] <= now:
+        return None
     if not rows:
         return None
     row = rows[0]

@@ -15,6 +15,9 @@ adaptation). If anything does not fit (different SQL, an unexplained parameter, 
 SQL is computed from it, such as numbers or ``ap`` dates), the shape is marked as not compilable
 and such searches keep being built by the ORM each time. Nothing about a search's meaning is
 decided here: the ORM still writes all of its SQL.
+
+On PostgreSQL the compiled SQL runs with server-bound parameters (`prepared_cursor`), so each
+shape is also parsed once per connection instead of on every search.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any, Final
 from django.db import connection
 from django.db.models import QuerySet
 
+from yunyi.core.compiled_query import prepared_cursor
 from yunyi.emr.search.plan import (
     Criterion,
     DateValue,
@@ -197,7 +201,7 @@ class CompiledSearch:
             constant if slot < 0 else transforms[constant](slots[slot])
             for slot, constant in self.parameters
         ]
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
         if not self.converters:

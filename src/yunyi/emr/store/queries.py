@@ -13,7 +13,6 @@ from django.db.models.expressions import OrderBy
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
-from yunyi.core.compiled_query import CompiledQuery
 from yunyi.core.errors import ApplicationError
 from yunyi.emr.errors import EmrErrorCode
 from yunyi.emr.models import CurrentResource, ReferenceIndex
@@ -214,15 +213,28 @@ def _page_ids(plan: SearchPlan, *, now: datetime, count: int, after: int) -> Que
     )
 
 
+def _index_page_query(
+    plan: SearchPlan, *, now: datetime, count: int, after: int
+) -> QuerySet[Any, Any]:
+    """The page's rows, for ids taken from the criterion's index rows alone (`_index_page`)."""
+    ids = _page_ids(plan, now=now, count=count, after=after)
+    return (
+        CurrentResource.objects.filter(pk__in=ids, deleted=False)
+        .annotate(document_text=Cast("document", TextField()))
+        .order_by("pk")
+        .values_list(*TEXT_ROW_FIELDS)
+    )
+
+
 def _index_page(
     plan: SearchPlan, *, now: datetime, count: int, cursor: Cursor | None
 ) -> list[tuple[Any, ...]] | None:
-    """The page of a search with one criterion and no sort (in id order): its ids straight from
-    the criterion's index rows, in id order, reading no further than the page (an index-only
-    scan on PostgreSQL), then their rows by primary key. Joining every match to its resource
-    row first and sorting them all costs a common code's thousands of matches to show fifty.
-    Index rows exist only for current, non-deleted resources. None when the plan has another
-    shape (or pages backwards)."""
+    """The page of a search with one criterion and no sort (in id order), in one statement: its
+    ids straight from the criterion's index rows, in id order, reading no further than the page
+    (an index-only scan on PostgreSQL), then their rows by primary key. Joining every match to
+    its resource row first and sorting them all costs a common code's thousands of matches to
+    show fifty. Index rows exist only for current, non-deleted resources. None when the plan
+    has another shape (or pages backwards)."""
     if (
         len(plan.criteria) != 1
         or plan.sort
@@ -232,44 +244,13 @@ def _index_page(
         return None
     if cursor is None:
         # The compiled shape's only constant is `after` 0: a first page.
-        found = _PAGE_IDS.rows(
-            plan, ("ids", count), lambda p: _page_ids(p, now=now, count=count, after=0)
+        return _INDEX_PAGES.rows(
+            plan, ("ids", count), lambda p: _index_page_query(p, now=now, count=count, after=0)
         )
-        if found is None:
-            return None
-    else:
-        found = list(_page_ids(plan, now=now, count=count, after=cursor.row))
-    ids = [int(row[0]) for row in found]
-    if not ids:
-        return []
-    by_pk = _rows_by_pk(count + 1)
-    # Distinct ids that no row has pad the list to the compiled query's length.
-    rows = by_pk.rows(*ids, *range(-1, -(count + 2 - len(ids)), -1))
-    return [tuple(row[name] for name in TEXT_ROW_FIELDS) for row in rows]
+    return list(_index_page_query(plan, now=now, count=count, after=cursor.row))
 
 
-_PAGE_IDS = SearchCache()
-_BY_PK: dict[int, CompiledQuery] = {}
-
-
-def _rows_by_pk(size: int) -> CompiledQuery:
-    """`TEXT_ROW_FIELDS` of the resources with `size` given primary keys, in key order."""
-    compiled = _BY_PK.get(size)
-    if compiled is None:
-
-        def build(*pks: int) -> QuerySet[Any, Any]:
-            return (
-                CurrentResource.objects.filter(pk__in=pks, deleted=False)
-                .annotate(document_text=Cast("document", TextField()))
-                .order_by("pk")
-                .values(*TEXT_ROW_FIELDS)
-            )
-
-        compiled = _BY_PK.setdefault(
-            size,
-            CompiledQuery(build, parameters=[CurrentResource._meta.pk] * size),  # type: ignore[list-item]
-        )
-    return compiled
+_INDEX_PAGES = SearchCache()
 
 
 def run_search(plan: SearchPlan, *, cursor_text: str | None, default_count: int) -> SearchPage:
