@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -158,37 +159,41 @@ def audit_record(
     }
     if linked is not None and not linked.values:
         linked = None
-    if connection.vendor == "postgresql":
-        entry_id = _append_in_one_statement(values, linked)
+    # One lookup of this thread's connection (`connection` is a proxy doing it per attribute).
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor == "postgresql":
+        entry_id = _append_in_one_statement(db, values, linked)
     else:
-        entry_id = _append(values, linked)
+        entry_id = _append(db, values, linked)
     entry = AuditEntry(id=entry_id, **values)
     entry._state.adding = False
-    entry._state.db = connection.alias
+    entry._state.db = db.alias
     return entry
 
 
-def _prepared(values: dict[str, Any], column: str) -> Any:
+def _prepared(db: BaseDatabaseWrapper, values: dict[str, Any], column: str) -> Any:
     if column == "at":
-        return _AT_FIELD.get_db_prep_value(values["at"], connection)
+        return _AT_FIELD.get_db_prep_value(values["at"], db)
     if column == "detail":
-        return _DETAIL_FIELD.get_db_prep_value(values["detail"], connection)
+        return _DETAIL_FIELD.get_db_prep_value(values["detail"], db)
     return values[column]
 
 
-def _append_in_one_statement(values: dict[str, Any], linked: LinkedRows | None) -> int:
+def _append_in_one_statement(
+    db: BaseDatabaseWrapper, values: dict[str, Any], linked: LinkedRows | None
+) -> int:
     """PostgreSQL: `_one_statement`; fills in `values`' seq, prev_hash and hash."""
     hashed = canonical_json(chained_fields(values))  # "seq" is 0 here: its number is cut off
     if not hashed.endswith(b',"seq":0}'):
         raise AssertionError("the canonical JSON of an audit entry must end with its seq")
     params: list[Any] = [hashed[: -len(b"0}")]]
-    params += [_prepared(values, column) for column in CHAINED_COLUMNS if column != "seq"]
+    params += [_prepared(db, values, column) for column in CHAINED_COLUMNS if column != "seq"]
     names = None
     if linked is not None:
         names = (linked.table, linked.seq_column, linked.value_column, linked.at_column)
-        params += [_prepared(values, "at"), list(linked.values)]
+        params += [_prepared(db, values, "at"), list(linked.values)]
     sql = _one_statement(names)
-    with prepared_cursor(connection) as cursor:
+    with prepared_cursor(db) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
         if row is None:
@@ -200,11 +205,11 @@ def _append_in_one_statement(values: dict[str, Any], linked: LinkedRows | None) 
     return int(entry_id)
 
 
-def _append(values: dict[str, Any], linked: LinkedRows | None) -> int:
+def _append(db: BaseDatabaseWrapper, values: dict[str, Any], linked: LinkedRows | None) -> int:
     """SQLite: lock the head (its IMMEDIATE transactions already hold the write lock), append,
     move the head, then the linked rows in multi-row INSERTs."""
     lock_head, append, move_head = _statements()
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), db.cursor() as cursor:
         cursor.execute(lock_head)
         row = cursor.fetchone()
         if row is None:
@@ -215,11 +220,11 @@ def _append(values: dict[str, Any], linked: LinkedRows | None) -> int:
         values["seq"] = seq = int(prev_seq) + 1
         values["prev_hash"] = prev_hash
         values["hash"] = entry_hash(prev_hash, chained_fields(values))
-        cursor.execute(append, [_prepared(values, column) for column in _INSERT_COLUMNS])
+        cursor.execute(append, [_prepared(db, values, column) for column in _INSERT_COLUMNS])
         (entry_id,) = cursor.fetchone()
         cursor.execute(move_head, [seq, values["hash"]])
         if linked is not None:
-            _insert_linked(cursor, linked, seq, _prepared(values, "at"))
+            _insert_linked(cursor, linked, seq, _prepared(db, values, "at"))
     return int(entry_id)
 
 

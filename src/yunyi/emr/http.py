@@ -17,6 +17,7 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
 from yunyi.core.errors import ApplicationError
+from yunyi.emr import jsontext
 from yunyi.emr.errors import EmrErrorCode
 
 FHIR_JSON: Final = "application/fhir+json"
@@ -151,15 +152,10 @@ def fhir_response(
     if body is None:
         response = HttpResponse(status=status)
     else:
-        pretty = _pretty(request)
-        if pretty or text is None:
-            text = (
-                _with_entry_texts(body, entry_texts)
-                if entry_texts and not pretty
-                else json.dumps(
-                    body, ensure_ascii=False, separators=(",", ":"), indent=2 if pretty else None
-                )
-            )
+        if _pretty(request):
+            text = json.dumps(body, ensure_ascii=False, indent=2)
+        elif text is None:
+            text = _with_entry_texts(body, entry_texts) if entry_texts else jsontext.dumps(body)
         response = HttpResponse(text, status=status, content_type=f"{FHIR_JSON}; charset=utf-8")
     for name, value in (headers or {}).items():
         response[name] = value
@@ -183,7 +179,7 @@ def _with_entry_texts(body: dict[str, Any], entry_texts: dict[int, str]) -> str:
             texts.append(found)
         entries.append(entry)
     skeleton = {**body, "entry": entries} if "entry" in body else body
-    text = json.dumps(skeleton, ensure_ascii=False, separators=(",", ":"))
+    text = jsontext.dumps(skeleton)
     return _PLACEHOLDER.sub(lambda match: texts[int(match.group(1))], text)
 
 

@@ -23,14 +23,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from yunyi.audit.models import Outcome
-from yunyi.core.compiled_query import CompiledQuery
 from yunyi.core.errors import ApplicationError
 from yunyi.emr.errors import EmrErrorCode
-from yunyi.emr.models import CurrentResource
 from yunyi.emr.policy import (
     Access,
     Actor,
@@ -45,6 +42,7 @@ from yunyi.emr.search.parse import SearchError, parse_search
 from yunyi.emr.search.plan import SearchPlan, TotalMode
 from yunyi.emr.store.django_store import default_store
 from yunyi.emr.store.protocol import Create, HistoryPage, SearchPage, StoredResource
+from yunyi.emr.store.writes import CurrentLock
 from yunyi.emr.trail import MAX_LISTED_IDS, audit_interaction, patients_of, read_transaction
 from yunyi.emr.validation import FHIR_ID, is_resource_type
 
@@ -387,29 +385,10 @@ def record_create(
     return WriteOutcome(result, created=True)
 
 
-def _current(resource_type: str, resource_id: str) -> tuple[int, dict[str, Any] | None] | None:
-    """(version, document or None when deleted) of the current version, None when absent."""
-    rows = _CURRENT_FOR_UPDATE.rows(resource_type, resource_id)
-    return None if not rows else (int(rows[0]["version_id"]), rows[0]["document"])
-
-
-def _current_for_update(resource_type: str, resource_id: str) -> QuerySet[Any, Any]:
-    # Positional conditions keep the parameters in the order `CompiledQuery` passes them.
-    return (
-        CurrentResource.objects.select_for_update()
-        .filter(Q(resource_type=resource_type), Q(fhir_id=resource_id))
-        .values("version_id", "document")[:1]
-    )
-
-
-# Every update and delete locks the current row first: compiled once, not built per request.
-_CURRENT_FOR_UPDATE = CompiledQuery(
-    _current_for_update,
-    parameters=[
-        CurrentResource._meta.get_field("resource_type"),  # type: ignore[list-item]
-        CurrentResource._meta.get_field("fhir_id"),  # type: ignore[list-item]
-    ],
-)
+def _current(resource_type: str, resource_id: str) -> CurrentLock:
+    """The current row, read and locked for the update or delete that follows in this
+    transaction (which reuses the lock rather than locking again)."""
+    return default_store().lock_current(resource_type, resource_id)
 
 
 def _previous_document(resource_type: str, resource_id: str) -> dict[str, Any] | None:
@@ -456,22 +435,22 @@ def record_update(
         access = access_for(actor, resource_type=resource_type, interaction=Interaction.UPDATE)
         with transaction.atomic():
             current = _current(resource_type, resource_id)
-            if current is None:
+            if not current.exists:
                 create_access = access_for(
                     actor, resource_type=resource_type, interaction=Interaction.CREATE
                 )
                 check_resource(create_access, resource, local_base=_local_base())
             else:
-                check_resource(access, current[1], local_base=_local_base())
+                check_resource(access, current.document, local_base=_local_base())
                 _check_visible(access, resource_type, resource_id)
             check_resource(access, resource, local_base=_local_base())
-            result = default_store().update(resource, expected_version=if_match)
+            result = default_store().update(resource, expected_version=if_match, locked=current)
             audit_interaction(
                 actor=actor,
                 interaction=Interaction.UPDATE,
                 resource_type=resource_type,
                 resource_id=resource_id,
-                patients=patients_of([result.resource, None if current is None else current[1]]),
+                patients=patients_of([result.resource, current.document]),
                 detail={"version": result.version_id},
                 alert=access.break_glass,
             )
@@ -488,14 +467,16 @@ def record_delete(
         access = access_for(actor, resource_type=resource_type, interaction=Interaction.DELETE)
         with transaction.atomic():
             current = _current(resource_type, resource_id)
-            if current is None:
+            if not current.exists:
                 default_store().read(resource_type, resource_id)  # raises the 404
                 return None
-            document = current[1] or _previous_document(resource_type, resource_id)
+            document = current.document or _previous_document(resource_type, resource_id)
             check_resource(access, document, local_base=_local_base())
             if is_hidden(access, document):
                 raise HiddenResource(resource_type, resource_id)
-            result = default_store().delete(resource_type, resource_id, expected_version=if_match)
+            result = default_store().delete(
+                resource_type, resource_id, expected_version=if_match, locked=current
+            )
             audit_interaction(
                 actor=actor,
                 interaction=Interaction.DELETE,

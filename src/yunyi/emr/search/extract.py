@@ -13,11 +13,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from yunyi.emr.search.dates import DateFormatError, date_range, period_range
 from yunyi.emr.search.declarations import ParamType, SearchParameter, indexed_parameters_for
-from yunyi.emr.search.paths import evaluate
+from yunyi.emr.search.paths import compile_expression, evaluate
 from yunyi.emr.search.text import index_key, normalize_text
 
 
@@ -206,10 +207,45 @@ def _quantities(param: str, node: Any) -> Iterable[QuantityRow]:
             )
 
 
+@cache
+def _extraction_plan(
+    resource_type: str,
+) -> tuple[tuple[SearchParameter, frozenset[str] | None], ...]:
+    """The indexed parameters of a type, each with the element names its paths start from (None:
+    a path that starts from the resource itself). A parameter none of whose elements a resource
+    has selects nothing in it, so `extract_index_rows` skips it: a resource holds a handful of
+    the ~30 elements its parameters reach. Parameters of other roots are dropped once here."""
+    plan: list[tuple[SearchParameter, frozenset[str] | None]] = []
+    for param in indexed_parameters_for(resource_type):
+        first: set[str] = set()
+        whole = False
+        for path in compile_expression(param.expression):
+            if path.root not in (resource_type, "Resource"):
+                continue
+            if not path.steps or path.steps[0].name is None:
+                whole = True
+            else:
+                first.add(path.steps[0].name)
+        if whole or first:
+            plan.append((param, None if whole else frozenset(first)))
+    return tuple(plan)
+
+
+@lru_cache(maxsize=4096)
+def _names_of_key(key: str) -> tuple[str, ...]:
+    """The element names a path step may use to reach this JSON key: the key itself and, for a
+    choice element (``effectiveDateTime``), each base before a capital (``effective``), as
+    `yunyi.emr.search.paths` matches them."""
+    return (key, *(key[:i] for i in range(1, len(key)) if key[i].isupper()))
+
+
 def extract_index_rows(resource: dict[str, Any], *, local_base: str | None = None) -> IndexRows:
     """The index rows of every declared parameter of the resource's type, without duplicates."""
     rows = IndexRows()
-    for param in indexed_parameters_for(str(resource.get("resourceType"))):
+    present = {name for key in resource if isinstance(key, str) for name in _names_of_key(key)}
+    for param, first in _extraction_plan(str(resource.get("resourceType"))):
+        if first is not None and present.isdisjoint(first):
+            continue
         nodes = evaluate(resource, param.expression)
         if not nodes:
             continue

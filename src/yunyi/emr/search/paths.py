@@ -62,16 +62,27 @@ def compile_expression(expression: str) -> tuple[Path, ...]:
     return tuple(paths)
 
 
-def _children(node: Any, name: str) -> Iterator[Any]:
-    if not isinstance(node, dict):
-        return
-    if name in node:
-        value = node[name]
-        if isinstance(value, list):
-            yield from value
+_MISSING: Any = object()
+
+
+def _step(nodes: list[Any], name: str) -> list[Any]:
+    """The children named `name` of every object among `nodes`, lists flattened. The common case
+    (the key is there) is a lookup; only an absent name costs a scan for its choice keys."""
+    found: list[Any] = []
+    for node in nodes:
+        if not isinstance(node, dict):
+            continue
+        value = node.get(name, _MISSING)
+        if value is _MISSING:
+            found.extend(_choices(node, name))
+        elif isinstance(value, list):
+            found.extend(value)
         elif value is not None:
-            yield value
-        return
+            found.append(value)
+    return found
+
+
+def _choices(node: dict[str, Any], name: str) -> Iterator[Any]:
     # Choice element [x]: the JSON key is the base name followed by a capitalised type name.
     size = len(name)
     for key, value in node.items():
@@ -87,7 +98,7 @@ def evaluate(resource: dict[str, Any], expression: str) -> list[Any]:
     resource_type = resource.get("resourceType")
     found: list[Any] = []
     for path in compile_expression(expression):
-        if path.root not in (resource_type, "Resource"):
+        if path.root != resource_type and path.root != "Resource":
             continue
         nodes: list[Any] = [resource]
         for step in path.steps:
@@ -96,8 +107,7 @@ def evaluate(resource: dict[str, Any], expression: str) -> list[Any]:
                     n for n in nodes if isinstance(n, dict) and n.get(step.field) == step.equals
                 ]
             else:
-                name = step.name
-                nodes = [child for node in nodes for child in _children(node, name)]
+                nodes = _step(nodes, step.name)
             if not nodes:
                 break
         found.extend(nodes)

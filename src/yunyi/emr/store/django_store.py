@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from yunyi.core.compiled_query import CompiledQuery
 from yunyi.core.errors import ApplicationError
+from yunyi.emr import jsontext
 from yunyi.emr.errors import EmrErrorCode
 from yunyi.emr.models import CurrentResource, ResourceVersion
 from yunyi.emr.search.plan import SearchPlan, TotalMode
@@ -30,7 +30,7 @@ from yunyi.emr.store.protocol import (
     WriteOperation,
 )
 from yunyi.emr.store.queries import run_search
-from yunyi.emr.store.writes import write_all
+from yunyi.emr.store.writes import CurrentLock, lock_current, write_all
 
 
 def _not_found(resource_type: str, resource_id: str) -> ApplicationError:
@@ -94,19 +94,43 @@ class DjangoResourceStore:
         return result
 
     def update(
-        self, resource: dict[str, Any], *, expected_version: str | None = None
+        self,
+        resource: dict[str, Any],
+        *,
+        expected_version: str | None = None,
+        locked: CurrentLock | None = None,
     ) -> StoredResource:
-        result = self.write_all([Update(resource, expected_version=expected_version)])[0]
+        """`locked`: the resource's row as `lock_current` locked it earlier in this transaction."""
+        result = self.write_all(
+            [Update(resource, expected_version=expected_version)],
+            locked=() if locked is None else (locked,),
+        )[0]
         assert result is not None
         return result
 
     def delete(
-        self, resource_type: str, resource_id: str, *, expected_version: str | None = None
+        self,
+        resource_type: str,
+        resource_id: str,
+        *,
+        expected_version: str | None = None,
+        locked: CurrentLock | None = None,
     ) -> StoredResource | None:
-        return self.write_all([Delete(resource_type, resource_id, expected_version)])[0]
+        return self.write_all(
+            [Delete(resource_type, resource_id, expected_version)],
+            locked=() if locked is None else (locked,),
+        )[0]
 
-    def write_all(self, operations: Sequence[WriteOperation]) -> list[StoredResource | None]:
-        return write_all(operations, local_base=self.local_base)
+    def write_all(
+        self, operations: Sequence[WriteOperation], *, locked: Sequence[CurrentLock] = ()
+    ) -> list[StoredResource | None]:
+        return write_all(operations, local_base=self.local_base, locked=locked)
+
+    def lock_current(self, resource_type: str, resource_id: str) -> CurrentLock:
+        """The current row of a resource, locked until the caller's transaction ends (which must
+        be open), to pass to the `update` or `delete` of that resource in the same transaction:
+        the write then does not lock it a second time."""
+        return lock_current(resource_type, resource_id)
 
     def atomic(self) -> AbstractContextManager[Any]:
         return transaction.atomic()
@@ -127,7 +151,7 @@ class DjangoResourceStore:
             str(version_id),
             row["last_updated"],
             method,
-            json.loads(text),
+            jsontext.loads(text),
             text,
         )
 

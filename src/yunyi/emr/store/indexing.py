@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
+from psycopg.adapt import Transformer
 
 from yunyi.emr.models import (
     DateIndex,
@@ -69,13 +71,15 @@ def _columns(model: type[Model], fields: Sequence[str]) -> list[str]:
     return [str(concrete_field(model, name).column) for name in fields]
 
 
-def _insert_sql(model: type[Model], fields: Sequence[str], rows: int) -> str:
-    return _insert_sql_for(connection.vendor, model, tuple(fields), rows)
+def _db(db: BaseDatabaseWrapper | None) -> BaseDatabaseWrapper:
+    # Writers pass the connection they took once: every `django.db.connection` attribute goes
+    # through Django's proxy and asgiref's context-local lookup.
+    return connections[DEFAULT_DB_ALIAS] if db is None else db
 
 
 @functools.lru_cache(maxsize=512)
 def _insert_sql_for(vendor: str, model: type[Model], fields: tuple[str, ...], rows: int) -> str:
-    quote = connection.ops.quote_name
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     columns = ", ".join(quote(c) for c in _columns(model, ["resource", "resource_type", *fields]))
     one = "(" + ", ".join(["%s"] * (len(fields) + 2)) + ")"
     # Only our own table and column names and placeholders: every value is a parameter.
@@ -83,19 +87,25 @@ def _insert_sql_for(vendor: str, model: type[Model], fields: tuple[str, ...], ro
     return head + ", ".join([one] * rows)
 
 
-def max_query_params() -> int:
+def max_query_params(db: BaseDatabaseWrapper | None = None) -> int:
     """Parameters one statement may carry. Django assumes SQLite's old default of 999, but SQLite
     3.32+ allows 32,766; PostgreSQL's protocol allows 65,535."""
-    if connection.vendor == "sqlite":
+    db = _db(db)
+    return _max_query_params(db.vendor, db.features.max_query_params)
+
+
+@functools.cache
+def _max_query_params(vendor: str, declared: int | None) -> int:
+    if vendor == "sqlite":
         import sqlite3
 
         return 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
-    return connection.features.max_query_params or 65535
+    return declared or 65535
 
 
-def _date_adapter() -> Callable[[datetime], Any]:
+def _date_adapter(db: BaseDatabaseWrapper) -> Callable[[datetime], Any]:
     # The backend's own conversion (SQLite keeps naive UTC text), as the ORM would apply it.
-    return connection.ops.adapt_datetimefield_value
+    return db.ops.adapt_datetimefield_value
 
 
 def write_index_rows(entries: Iterable[tuple[int, str, IndexRows]]) -> None:
@@ -104,10 +114,13 @@ def write_index_rows(entries: Iterable[tuple[int, str, IndexRows]]) -> None:
     execute_together(index_row_statements(entries))
 
 
-def index_row_statements(entries: Iterable[tuple[int, str, IndexRows]]) -> list[Statement]:
+def index_row_statements(
+    entries: Iterable[tuple[Any, str, IndexRows]], db: BaseDatabaseWrapper | None = None
+) -> list[Statement]:
     """The INSERTs `write_index_rows` runs, to run alone or with other statements."""
+    db = _db(db)
     per_table: list[list[tuple[Any, ...]]] = [[] for _ in INDEX_TABLES]
-    adapt = _date_adapter()
+    adapt = _date_adapter(db)
     for pk, resource_type, rows in entries:
         for position, attribute in enumerate(_ROW_LISTS):
             found = getattr(rows, attribute)
@@ -120,7 +133,8 @@ def index_row_statements(entries: Iterable[tuple[int, str, IndexRows]]) -> list[
                 )
             else:
                 target.extend((pk, resource_type, *r) for r in found)
-    limit = max_query_params()
+    limit = max_query_params(db)
+    vendor = db.vendor
     statements: list[Statement] = []
     for position, model in enumerate(INDEX_TABLES):
         values = per_table[position]
@@ -133,45 +147,86 @@ def index_row_statements(entries: Iterable[tuple[int, str, IndexRows]]) -> list[
             part = values[start : start + chunk]
             statements.append(
                 (
-                    _insert_sql(model, row_fields, len(part)),
+                    _insert_sql_for(vendor, model, row_fields, len(part)),
                     [value for row in part for value in row],
                 )
             )
     return statements
 
 
-def execute_together(statements: Sequence[Statement]) -> None:
+class Inline(str):
+    """A parameter that is SQL text of our own (never input), placed where its placeholder is:
+    a value the database computes within the same statement (a key another clause returns)."""
+
+    __slots__ = ()
+
+
+def execute_together(
+    statements: Sequence[Statement], db: BaseDatabaseWrapper | None = None
+) -> None:
     """Run these writes in order. On PostgreSQL, as few statements as the parameter limit allows:
     each group of writes becomes one statement whose data-modifying WITH clauses all run (a round
     trip, parse and executor start-up cost more than the rows of a single-resource write). The
     clauses share one snapshot, so a DELETE never sees a row an INSERT of the same group adds:
-    callers group only writes that do not depend on one another's effects."""
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql" or len(statements) < 2:
+    callers group only writes that do not depend on one another's effects. `Inline` parameters
+    are for PostgreSQL's grouped statements only; clause n is named ``w<n>``."""
+    db = _db(db)
+    with db.cursor() as cursor:
+        if db.vendor != "postgresql":
             for sql, params in statements:
                 cursor.execute(sql, params)
             return
-        limit = max_query_params()
+        limit = max_query_params(db)
         group: list[Statement] = []
         size = 0
         for statement in statements:
             if group and size + len(statement[1]) > limit:
-                _execute_group(cursor, group)
+                _execute_group(db, cursor, group)
                 group, size = [], 0
             group.append(statement)
             size += len(statement[1])
-        _execute_group(cursor, group)
+        if group:
+            _execute_group(db, cursor, group)
 
 
-def _execute_group(cursor: Any, group: list[Statement]) -> None:
+def _execute_group(db: BaseDatabaseWrapper, cursor: Any, group: list[Statement]) -> None:
     if len(group) == 1:
-        cursor.execute(*group[0])
-        return
-    clauses = ", ".join(f"w{number} AS ({sql})" for number, (sql, _) in enumerate(group))
-    cursor.execute(
-        f"WITH {clauses} SELECT 1",
-        [value for _, params in group for value in params],
-    )
+        sql, params = group[0]
+    else:
+        sql = "WITH " + ", ".join(f"w{n} AS ({text})" for n, (text, _) in enumerate(group))
+        sql += " SELECT 1"
+        params = [value for _, values in group for value in values]
+    cursor.execute(_client_bound(db, sql, params))
+
+
+def _client_bound(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> str:
+    """`sql` with its values in it, quoted by psycopg exactly as Django's client-side binding
+    quotes them. psycopg parses a statement's placeholders with a regular expression and caches
+    the result for short statements only (< 50 parameters): a grouped write's parsing alone cost
+    ~85 µs. Our statements hold no ``%`` but their placeholders, so a split finds them."""
+    raw = db.connection
+    assert raw is not None  # the cursor connected
+    encoding = raw.info.encoding
+    pieces = sql.encode(encoding).split(b"%s")
+    if len(pieces) != len(params) + 1:
+        raise ValueError("a statement's placeholders must be its parameters")
+    as_literal = Transformer(raw).as_literal
+    # A value repeated across rows (a key, a resource type, one document in two tables) is the
+    # same object each time: quoted once. `params` keeps every value alive, so ids stay unique.
+    quoted: dict[int, bytes] = {}
+    text = [pieces[0]]
+    for value, piece in zip(params, pieces[1:], strict=True):
+        if value is None:
+            literal = b"NULL"
+        elif type(value) is Inline:
+            literal = value.encode(encoding)
+        else:
+            literal = quoted.get(id(value))  # type: ignore[assignment]
+            if literal is None:
+                literal = quoted[id(value)] = as_literal(value)
+        text.append(literal)
+        text.append(piece)
+    return b"".join(text).decode(encoding)
 
 
 def table_mask(rows: IndexRows) -> int:
@@ -195,21 +250,30 @@ def clear_index_rows(masks: Sequence[tuple[int, int]]) -> None:
     execute_together(clear_statements(masks))
 
 
-def clear_statements(masks: Sequence[tuple[int, int]]) -> list[Statement]:
+def clear_statements(
+    masks: Sequence[tuple[int, int]], db: BaseDatabaseWrapper | None = None
+) -> list[Statement]:
     """The DELETEs `clear_index_rows` runs, to run alone or with other statements."""
-    quote = connection.ops.quote_name
     statements: list[Statement] = []
-    for bit, model in enumerate(INDEX_TABLES):
+    if not masks:
+        return statements
+    heads = _delete_heads(_db(db).vendor)
+    for bit, head in enumerate(heads):
         pks = [pk for pk, mask in masks if mask & (1 << bit)]
-        column = quote(str(concrete_field(model, "resource").column))
         for start in range(0, len(pks), _MAX_ROWS):
             part = pks[start : start + _MAX_ROWS]
             marks = ", ".join(["%s"] * len(part))
-            # Only our own table and column names and placeholders: values are parameters.
-            statements.append(
-                (
-                    f"DELETE FROM {quote(model._meta.db_table)} WHERE {column} IN ({marks})",  # noqa: S608
-                    list(part),
-                )
-            )
+            statements.append((f"{head}({marks})", list(part)))
     return statements
+
+
+@functools.cache
+def _delete_heads(vendor: str) -> tuple[str, ...]:
+    """Per index table: ``DELETE FROM <table> WHERE <resource column> IN ``."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return tuple(
+        # Only our own table and column names: values are parameters.
+        f"DELETE FROM {quote(model._meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(str(concrete_field(model, 'resource').column))} IN "
+        for model in INDEX_TABLES
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import operator
 from datetime import UTC, datetime
 from functools import reduce
@@ -14,6 +13,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from yunyi.core.errors import ApplicationError
+from yunyi.emr import jsontext
 from yunyi.emr.errors import EmrErrorCode
 from yunyi.emr.models import CurrentResource, ReferenceIndex
 from yunyi.emr.search.declarations import ParamType
@@ -42,7 +42,7 @@ def stored(row: tuple[Any, ...]) -> StoredResource:
     _pk, resource_type, fhir_id, version_id, last_updated, document = row[:6]
     text = None
     if isinstance(document, str):
-        text, document = document, json.loads(document)
+        text, document = document, jsontext.loads(document)
     method = "create" if version_id == 1 else "update"
     return StoredResource(
         resource_type, fhir_id, str(version_id), last_updated, method, document, text
