@@ -96,8 +96,11 @@ class TokenIndex(SearchIndexRow):
 
     class Meta:
         indexes = [
+            # The resource id last: a search by a code pages through its matches in id order and
+            # counts them from the index alone (an index-only scan), never reading the rows.
             models.Index(
-                fields=["resource_type", "param", "code", "system"], name="emr_token_value"
+                fields=["resource_type", "param", "code", "system", "resource"],
+                name="emr_token_value_resource",
             ),
             models.Index(fields=["resource", "param", "code"], name="emr_token_resource"),
         ]
@@ -139,8 +142,10 @@ class ReferenceIndex(SearchIndexRow):
 
     class Meta:
         indexes = [
+            # The resource id last, as for tokens: a patient's resources from the index alone.
             models.Index(
-                fields=["resource_type", "param", "target_id", "target_type"], name="emr_ref_target"
+                fields=["resource_type", "param", "target_id", "target_type", "resource"],
+                name="emr_ref_target_resource",
             ),
             models.Index(fields=["target_id", "target_type"], name="emr_ref_compartment"),
             models.Index(fields=["resource_type", "param", "url"], name="emr_ref_url"),
