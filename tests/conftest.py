@@ -59,6 +59,21 @@ def listening_token_cache(settings: Any) -> token_cache.TokenCache:
     return cache
 
 
+def token_cache_settled(cache: token_cache.TokenCache) -> None:
+    """Wait until the listener has heard every change committed so far (a user's roles, a new
+    client's policy: each empties the cache when heard, and a lookup made while one is on its way
+    is not kept). Notifications arrive in commit order: one sent now arrives after them all."""
+    import psycopg
+
+    generation = cache.generation
+    with psycopg.connect(token_cache._conninfo(), autocommit=True) as other:
+        other.execute("SELECT pg_notify(%s, 'settle')", [token_cache.CHANNEL])
+    deadline = time.monotonic() + 5
+    while cache.generation == generation and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert cache.generation != generation, "the token cache's listener heard nothing"
+
+
 class MakeUser(Protocol):
     def __call__(
         self,

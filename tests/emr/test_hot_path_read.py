@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import AccessToken
 
+from tests.conftest import token_cache_settled
 from tests.emr.api_support import BASE, FhirClient, system_client
 from tests.emr.conftest import observation
 from yunyi.audit.models import AuditEntry
@@ -42,9 +43,14 @@ def _statement_kinds(client: FhirClient, path: str) -> tuple[Any, list[str]]:
 def test_a_read_sends_the_token_lookup_the_read_and_one_audit_append(
     request: pytest.FixtureRequest,
 ) -> None:
-    if connection.vendor == "postgresql":
+    cache = (
         request.getfixturevalue("listening_token_cache")
+        if connection.vendor == "postgresql"
+        else None
+    )
     client = system_client()
+    if cache is not None:
+        token_cache_settled(cache)
     resource_id = _created(client, "p1")
     response, kinds = _statement_kinds(client, f"Observation/{resource_id}")
     assert response.status_code == 200

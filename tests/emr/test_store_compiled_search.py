@@ -180,3 +180,26 @@ def test_value_indexes_end_in_the_resource_id_and_have_no_shorter_twin(
         constraints = connection.introspection.get_constraints(cursor, table)
     assert constraints[index]["columns"] == ["resource_type", "param", *values, "resource_id"]
     assert dropped not in constraints
+
+
+@pytest.mark.postgres
+def test_only_searches_whose_plan_does_not_hang_on_a_string_prefix_are_prepared(
+    records: DjangoResourceStore,
+) -> None:
+    from django.db import connection
+
+    cache = SearchCache()
+    by_code = plan_of("Observation", "patient=Patient/p1&code=8867-4")
+    by_name = plan_of("Patient", "name=wan&birthdate=1980-05-17")
+    for _ in range(3):  # psycopg prepares a statement on its second run
+        assert [row[2] for row in compiled_rows(cache, by_code)] == ["o0", "o1"]
+        assert [row[2] for row in compiled_rows(cache, by_name)] == ["p1"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("emr_tokenindex" in sql and "emr_referenceindex" in sql for sql in prepared)
+    # A prefix's plan depends on the prefix: planned per search, never once for any value.
+    assert not any("emr_stringindex" in sql for sql in prepared)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("force_generic_plan",)

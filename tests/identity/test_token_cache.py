@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import AccessToken
 
-from tests.conftest import issue_access_token
+from tests.conftest import issue_access_token, token_cache_settled
 from yunyi.accounts.models import RoleGrant, User
 from yunyi.accounts.roles import Role
 from yunyi.identity import token_cache
@@ -118,6 +118,7 @@ def test_a_second_lookup_costs_no_query(
     listening: TokenCache, make_user: Callable[..., User]
 ) -> None:
     token = issue_access_token(make_user(roles=[Role.PATIENT]))
+    token_cache_settled(listening)
     first = access_token_by_value(token)
     with CaptureQueriesContext(connection) as queries:
         second = access_token_by_value(token)
@@ -134,6 +135,7 @@ def test_a_token_revoked_by_another_process_stops_at_once(
     listening: TokenCache, make_user: Callable[..., User]
 ) -> None:
     token = issue_access_token(make_user())
+    token_cache_settled(listening)
     assert access_token_by_value(token) is not None
     assert _cached(token)
     with _admin_connection() as other:
@@ -164,6 +166,7 @@ def test_what_else_a_lookup_reads_changed_elsewhere_empties_the_cache(
 ) -> None:
     user = make_user(roles=[Role.PATIENT])
     token = issue_access_token(user)
+    token_cache_settled(listening)
     found = access_token_by_value(token)
     assert found is not None and _cached(token)
     with _admin_connection() as other:
@@ -178,7 +181,9 @@ def test_a_sign_in_does_not_empty_the_cache(
 ) -> None:
     user = make_user()
     token = issue_access_token(user)
+    token_cache_settled(listening)
     access_token_by_value(token)
+    assert _cached(token)
     generation = listening.generation
     with _admin_connection() as other:
         other.execute("UPDATE accounts_user SET last_login = now() WHERE id = %s", [user.pk])
@@ -211,6 +216,8 @@ def test_an_expired_token_is_not_served_from_the_cache(
     listening: TokenCache, make_user: Callable[..., User]
 ) -> None:
     token = issue_access_token(make_user(), expires_in=1)
+    token_cache_settled(listening)
     assert access_token_by_value(token) is not None
+    assert _cached(token)  # kept no longer than the token lives
     time.sleep(1.1)
     assert access_token_by_value(token) is None

@@ -17,12 +17,14 @@ and such searches keep being built by the ORM each time. Nothing about a search'
 decided here: the ORM still writes all of its SQL.
 
 On PostgreSQL the compiled SQL runs with server-bound parameters (`prepared_cursor`), so each
-shape is also parsed once per connection instead of on every search.
+shape is parsed and planned once per connection instead of on every search — except shapes with
+string prefixes, whose best plan depends on the prefix (`CompiledSearch.plans_per_value`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -171,6 +173,10 @@ def _marker_maker(set_number: int) -> Callable[[int, Any], Any]:
     return marker
 
 
+# The positions in `_transforms()` of LIKE patterns (prefix, contains).
+_PATTERNS: Final = frozenset({1, 2})
+
+
 def _transforms() -> tuple[Callable[[Any], Any], ...]:
     """How the ORM may have turned a slot value into a parameter (see `sql._prefix_q`)."""
     like = connection.ops.prep_for_like_query
@@ -195,13 +201,22 @@ class CompiledSearch:
     columns: int
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
 
+    @functools.cached_property
+    def plans_per_value(self) -> bool:
+        """Whether PostgreSQL should plan this search for its values: how many rows a string
+        prefix matches varies by orders of magnitude ("chen" or "chenoweth"), and a plan made
+        for any prefix (prepared statements get one: `plan_cache_mode` in the settings) may
+        start from the prefix where a date narrows far more. Such searches are not prepared."""
+        return any(slot >= 0 and transform in _PATTERNS for slot, transform in self.parameters)
+
     def rows(self, slots: Sequence[Any]) -> list[tuple[Any, ...]]:
         transforms = _transforms()
         params = [
             constant if slot < 0 else transforms[constant](slots[slot])
             for slot, constant in self.parameters
         ]
-        with prepared_cursor(connection) as cursor:
+        cursor = connection.cursor() if self.plans_per_value else prepared_cursor(connection)
+        with cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
         if not self.converters:
