@@ -6,6 +6,7 @@ write too large for one statement is still written whole, a failed write leaves 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -156,6 +157,19 @@ def test_a_lock_is_only_handed_out_inside_a_transaction(store: DjangoResourceSto
         lock = store.lock_current("Patient", "p1")
     with pytest.raises(RuntimeError):
         store.update(patient("p1", family="Li"), locked=lock)
+
+
+@pytest.mark.django_db
+def test_a_lock_from_elsewhere_is_refused(store: DjangoResourceStore) -> None:
+    @dataclass(frozen=True)
+    class ForeignLock:  # what another store adapter might hand out
+        exists: bool = True
+        version_id: int | None = 1
+        document: dict[str, Any] | None = None
+
+    store.update(patient("p1"))
+    with transaction.atomic(), pytest.raises(TypeError):
+        store.update(patient("p1", family="Li"), locked=ForeignLock())
 
 
 def test_an_update_with_its_lock_writes_the_next_version(store: DjangoResourceStore) -> None:

@@ -41,8 +41,13 @@ from yunyi.emr.search.compartment import PATIENT_PARAMETER, is_clinical
 from yunyi.emr.search.parse import SearchError, parse_search
 from yunyi.emr.search.plan import SearchPlan, TotalMode
 from yunyi.emr.store.django_store import default_store
-from yunyi.emr.store.protocol import Create, HistoryPage, SearchPage, StoredResource
-from yunyi.emr.store.writes import CurrentLock
+from yunyi.emr.store.protocol import (
+    Create,
+    HistoryPage,
+    LockedResource,
+    SearchPage,
+    StoredResource,
+)
 from yunyi.emr.trail import MAX_LISTED_IDS, audit_interaction, patients_of, read_transaction
 from yunyi.emr.validation import FHIR_ID, is_resource_type
 
@@ -385,7 +390,7 @@ def record_create(
     return WriteOutcome(result, created=True)
 
 
-def _current(resource_type: str, resource_id: str) -> CurrentLock:
+def _current(resource_type: str, resource_id: str) -> LockedResource:
     """The current row, read and locked for the update or delete that follows in this
     transaction (which reuses the lock rather than locking again)."""
     return default_store().lock_current(resource_type, resource_id)

@@ -24,6 +24,7 @@ from yunyi.emr.store.protocol import (
     Create,
     Delete,
     HistoryPage,
+    LockedResource,
     SearchPage,
     StoredResource,
     Update,
@@ -81,6 +82,14 @@ def _version(row: ResourceVersion) -> StoredResource:
     )
 
 
+def _own(locked: LockedResource | None) -> tuple[CurrentLock, ...]:
+    if locked is None:
+        return ()
+    if not isinstance(locked, CurrentLock):
+        raise TypeError("a lock this store did not hand out")
+    return (locked,)
+
+
 class DjangoResourceStore:
     """`local_base` is this server's FHIR base URL: absolute references under it are indexed as
     local ``Type/id`` references."""
@@ -98,12 +107,11 @@ class DjangoResourceStore:
         resource: dict[str, Any],
         *,
         expected_version: str | None = None,
-        locked: CurrentLock | None = None,
+        locked: LockedResource | None = None,
     ) -> StoredResource:
         """`locked`: the resource's row as `lock_current` locked it earlier in this transaction."""
         result = self.write_all(
-            [Update(resource, expected_version=expected_version)],
-            locked=() if locked is None else (locked,),
+            [Update(resource, expected_version=expected_version)], locked=_own(locked)
         )[0]
         assert result is not None
         return result
@@ -114,11 +122,10 @@ class DjangoResourceStore:
         resource_id: str,
         *,
         expected_version: str | None = None,
-        locked: CurrentLock | None = None,
+        locked: LockedResource | None = None,
     ) -> StoredResource | None:
         return self.write_all(
-            [Delete(resource_type, resource_id, expected_version)],
-            locked=() if locked is None else (locked,),
+            [Delete(resource_type, resource_id, expected_version)], locked=_own(locked)
         )[0]
 
     def write_all(

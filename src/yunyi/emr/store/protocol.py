@@ -87,17 +87,48 @@ class HistoryPage:
     next_cursor: str | None = None
 
 
+class LockedResource(Protocol):
+    """The current row of one resource as `ResourceStore.lock_current` read and locked it inside
+    the caller's transaction; the update or delete of that resource in the same transaction takes
+    it back (`locked=`) and does not lock again."""
+
+    @property
+    def exists(self) -> bool: ...
+
+    @property
+    def version_id(self) -> int | None: ...
+
+    @property
+    def document(self) -> dict[str, Any] | None:
+        """The current document; None when the resource is absent or deleted."""
+        ...
+
+
 class ResourceStore(Protocol):
     def create(self, resource: dict[str, Any]) -> StoredResource: ...
 
     def update(
-        self, resource: dict[str, Any], *, expected_version: str | None = None
+        self,
+        resource: dict[str, Any],
+        *,
+        expected_version: str | None = None,
+        locked: LockedResource | None = None,
     ) -> StoredResource: ...
 
     def delete(
-        self, resource_type: str, resource_id: str, *, expected_version: str | None = None
+        self,
+        resource_type: str,
+        resource_id: str,
+        *,
+        expected_version: str | None = None,
+        locked: LockedResource | None = None,
     ) -> StoredResource | None:
         """The tombstone version; None when there was nothing to delete (deleting is idempotent)."""
+        ...
+
+    def lock_current(self, resource_type: str, resource_id: str) -> LockedResource:
+        """Read and lock a resource's current row until the caller's transaction (which must be
+        open) ends, for its update or delete later in that transaction."""
         ...
 
     def read(self, resource_type: str, resource_id: str) -> StoredResource: ...
