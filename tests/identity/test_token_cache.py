@@ -4,8 +4,10 @@ stops a cached lookup from being served."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -15,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import AccessToken
 
 from tests.conftest import issue_access_token, token_cache_settled
+from tests.core.production_env import production_env, run
 from yunyi.accounts.models import RoleGrant, User
 from yunyi.accounts.roles import Role
 from yunyi.identity import token_cache
@@ -221,3 +224,31 @@ def test_an_expired_token_is_not_served_from_the_cache(
     assert _cached(token)  # kept no longer than the token lives
     time.sleep(1.1)
     assert access_token_by_value(token) is None
+
+
+@pytest.mark.parametrize(
+    ("prepared", "expected"),
+    [("1", "60"), ("0", "0")],
+    ids=["direct connection", "behind a transaction-mode pooler"],
+)
+def test_the_cache_is_off_by_default_behind_a_pooler_that_drops_notifications(
+    tmp_path: Path, prepared: str, expected: str
+) -> None:
+    # PgBouncer in transaction mode (prepared statements off) never delivers LISTEN/NOTIFY: a
+    # cache there would serve revoked tokens until they expire from it.
+    env = production_env(
+        tmp_path,
+        DATABASE_URL="postgres://yunyi@127.0.0.1:6432/yunyi",
+        DB_PREPARED_STATEMENTS=prepared,
+    )
+    printed = run(
+        [
+            sys.executable,
+            "-c",
+            "from yunyi.config import settings; print(settings.TOKEN_CACHE_SECONDS)",
+        ],
+        env,
+        tmp_path,
+    )
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    assert printed.stdout.split() == [expected]

@@ -236,7 +236,11 @@ OAUTH2_PROVIDER = oauth2_provider_settings(oidc_private_key=OIDC_PRIVATE_KEY, ba
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 # PostgreSQL: seconds a bearer-token lookup is kept per process (never past the token's expiry),
 # exact while change notifications are heard (yunyi.identity.token_cache); 0 looks up every time.
-TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 60)
+# Off by default behind a transaction-mode pooler (prepared statements off), which does not
+# deliver LISTEN/NOTIFY.
+TOKEN_CACHE_SECONDS = env_int(
+    "TOKEN_CACHE_SECONDS", 60 if env_bool("DB_PREPARED_STATEMENTS", True) else 0
+)
 
 # Where one-time codes (sign-up confirmation) are delivered: "console" prints them (demo).
 ACCOUNTS_CODE_SENDER = env_str("CODE_SENDER", "console" if not IS_PRODUCTION else "")
