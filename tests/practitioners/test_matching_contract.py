@@ -139,7 +139,9 @@ def test_booked_slots_from_the_registered_reader_are_not_free(
 ) -> None:
     """The consultations app registers its readers; here a stand-in books the first free slot."""
     doctor = make_doctor(templates=every_day(start="09:00", end="10:00"))
-    start = timezone.now()
+    # From a midnight (UTC) ahead: the hour's first slot is free and the second follows it. From
+    # "now", a run during the hour itself would find the second slot first and expect a third.
+    start = (timezone.now() + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     end = start + timedelta(days=7)
     first = selectors.doctor_availability([str(doctor.pk)], "video", start, end)[str(doctor.pk)]
     assert first.next_slot_at is not None
