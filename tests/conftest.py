@@ -66,7 +66,7 @@ def token_cache_settled(cache: token_cache.TokenCache) -> None:
     import psycopg
 
     generation = cache.generation
-    with psycopg.connect(token_cache._conninfo(), autocommit=True) as other:
+    with psycopg.connect(token_cache.listener_conninfo(), autocommit=True) as other:
         other.execute("SELECT pg_notify(%s, 'settle')", [token_cache.CHANNEL])
     deadline = time.monotonic() + 5
     while cache.generation == generation and time.monotonic() < deadline:

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from tests.emr.api_support import system_client
 from tests.emr.conftest import patient
+from tests.support.at_once import at_once
 from yunyi.emr.models import ResourceVersion
 
 WRITERS = 2
@@ -23,26 +23,13 @@ def test_two_concurrent_updates_with_the_same_if_match_have_exactly_one_winner()
     assert connection.vendor == "postgresql"
     client = system_client()
     created = client.post_fhir("Patient", patient("p", family="Start")).json()
-    barrier = threading.Barrier(WRITERS)
-    statuses: list[int] = []
-    lock = threading.Lock()
 
-    def writer(n: int) -> None:
-        try:
-            body: dict[str, Any] = {**created, "name": [{"family": f"Writer{n}"}]}
-            barrier.wait()
-            response = client.put_fhir(f"Patient/{created['id']}", body, **{"If-Match": 'W/"1"'})
-            with lock:
-                statuses.append(response.status_code)
-        finally:
-            connections.close_all()
+    def writer(n: int) -> int:
+        body: dict[str, Any] = {**created, "name": [{"family": f"Writer{n}"}]}
+        response = client.put_fhir(f"Patient/{created['id']}", body, **{"If-Match": 'W/"1"'})
+        return response.status_code
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(statuses) == [200, 412]
+    assert sorted(at_once(writer, WRITERS)) == [200, 412]
     assert ResourceVersion.objects.filter(fhir_id=created["id"]).count() == 2
     current = client.get_fhir(f"Patient/{created['id']}").json()
     assert current["meta"]["versionId"] == "2"

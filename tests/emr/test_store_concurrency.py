@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from tests.emr.conftest import LOCAL_BASE, patient
+from tests.support.at_once import at_once
 from yunyi.core.errors import ApplicationError
 from yunyi.emr.models import ResourceVersion
 from yunyi.emr.store.django_store import DjangoResourceStore
@@ -26,25 +26,13 @@ def postgres_only() -> None:
 def race(
     action: Callable[[int], StoredResource],
 ) -> tuple[list[StoredResource], list[ApplicationError]]:
-    barrier = threading.Barrier(WRITERS)
-    wins: list[StoredResource] = []
-    losses: list[ApplicationError] = []
-
-    def writer(n: int) -> None:
-        try:
-            barrier.wait()
-            wins.append(action(n))
-        except ApplicationError as error:
-            losses.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return wins, losses
+    outcomes = at_once(action, WRITERS)
+    unexpected = [
+        o for o in outcomes if isinstance(o, Exception) and not isinstance(o, ApplicationError)
+    ]
+    assert not unexpected, unexpected
+    wins = [o for o in outcomes if isinstance(o, StoredResource)]
+    return wins, [o for o in outcomes if isinstance(o, ApplicationError)]
 
 
 @pytest.mark.postgres

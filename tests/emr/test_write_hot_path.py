@@ -5,15 +5,15 @@ write too large for one statement is still written whole, a failed write leaves 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from tests.emr.api_support import FhirClient, store_state, system_client
 from tests.emr.conftest import observation, patient
+from tests.support.at_once import at_once
 from yunyi.core.errors import ApplicationError
 from yunyi.emr.models import CurrentResource, ResourceVersion, StringIndex, TokenIndex
 from yunyi.emr.search.parse import parse_search
@@ -195,24 +195,10 @@ def test_concurrent_updates_without_if_match_each_get_their_own_version() -> Non
     client = system_client()
     created = client.post_fhir("Patient", patient("p", family="Start")).json()
     writers = 4
-    barrier = threading.Barrier(writers)
-    versions: list[str] = []
-    lock = threading.Lock()
 
-    def writer(n: int) -> None:
-        try:
-            body: dict[str, Any] = {**created, "name": [{"family": f"Writer{n}"}]}
-            barrier.wait()
-            response = client.put_fhir(f"Patient/{created['id']}", body)
-            with lock:
-                versions.append(response.json()["meta"]["versionId"])
-        finally:
-            connections.close_all()
+    def writer(n: int) -> str:
+        body: dict[str, Any] = {**created, "name": [{"family": f"Writer{n}"}]}
+        return str(client.put_fhir(f"Patient/{created['id']}", body).json()["meta"]["versionId"])
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(versions) == ["2", "3", "4", "5"]
+    assert sorted(at_once(writer, writers)) == ["2", "3", "4", "5"]
     assert ResourceVersion.objects.filter(fhir_id=created["id"]).count() == writers + 1

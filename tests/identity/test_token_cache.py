@@ -93,7 +93,7 @@ def test_only_postgresql_caches_and_zero_seconds_turns_it_off(settings: Any) -> 
 
 def _admin_connection() -> psycopg.Connection[Any]:
     """Another session on the test database, committing as another process would."""
-    return psycopg.connect(token_cache._conninfo(), autocommit=True)
+    return psycopg.connect(token_cache.listener_conninfo(), autocommit=True)
 
 
 def _until(condition: Callable[[], bool], *, seconds: float = 5.0) -> bool:

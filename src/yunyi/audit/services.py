@@ -186,12 +186,13 @@ def _append_in_one_statement(
     hashed = canonical_json(chained_fields(values))  # "seq" is 0 here: its number is cut off
     if not hashed.endswith(b',"seq":0}'):
         raise AssertionError("the canonical JSON of an audit entry must end with its seq")
+    columns = {column: _prepared(db, values, column) for column in CHAINED_COLUMNS}
     params: list[Any] = [hashed[: -len(b"0}")]]
-    params += [_prepared(db, values, column) for column in CHAINED_COLUMNS if column != "seq"]
+    params += [value for column, value in columns.items() if column != "seq"]
     names = None
     if linked is not None:
         names = (linked.table, linked.seq_column, linked.value_column, linked.at_column)
-        params += [_prepared(db, values, "at"), list(linked.values)]
+        params += [columns["at"], list(linked.values)]
     sql = _one_statement(names)
     with prepared_cursor(db) as cursor:
         cursor.execute(sql, params)

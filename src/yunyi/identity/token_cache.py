@@ -123,7 +123,7 @@ def current() -> TokenCache | None:
             if _listener_pid != pid:
                 # A forked child inherits the parent's entries but not its listener thread.
                 _cache.set_listening(False)
-                _start_listener(_cache, _conninfo())
+                _start_listener(_cache, listener_conninfo())
                 _listener_pid = pid
     return _cache
 
@@ -133,8 +133,9 @@ def forget(checksum: str = EVERYTHING) -> None:
     _cache.forget(checksum)
 
 
-def _conninfo() -> str:
-    """The default database's connection string, from Django's own connection parameters."""
+def listener_conninfo() -> str:
+    """The default database's connection string (for the listener, and for tests acting as
+    another process), from Django's own connection parameters."""
     from psycopg.conninfo import make_conninfo
 
     params = connection.get_connection_params()
