@@ -16,6 +16,7 @@ from yunyi.audit.models import AuditEntry
 from yunyi.audit.selectors import audit_chain_verify
 from yunyi.audit.services import AuditContext
 from yunyi.core.errors import ApplicationError
+from yunyi.emr.access_log import project_pending
 from yunyi.emr.care import care_relationship_grant, patient_record_ensure
 from yunyi.emr.models import RecordAccess
 from yunyi.emr.policy import Actor
@@ -60,6 +61,7 @@ def test_services_audit_reads_and_writes_with_the_patient(make_user: Any) -> Non
     )
     assert read.detail == {"patients": [str(patient.pk)]}
     assert create.detail == {"patients": [str(patient.pk)]}
+    project_pending()
     assert RecordAccess.objects.filter(audit_seq=read.seq).get().patient_id == str(patient.pk)
 
 

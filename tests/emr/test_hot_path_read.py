@@ -1,7 +1,8 @@
 """The FHIR read's hot path: what it sends the database (three statements on PostgreSQL, no
 transaction of its own, prepared once per connection) and the middleware it skips, with the
-guarantees that must survive the cuts: every read audited with its RecordAccess rows, the chain
-intact, a revoked token refused on the very next request, headers and language unchanged."""
+guarantees that must survive the cuts: every read audited with its patients (projected into
+RecordAccess rows), the chain intact, a revoked token refused on the very next request, headers
+and language unchanged."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.emr.api_support import BASE, FhirClient, system_client
 from tests.emr.conftest import observation
 from yunyi.audit.models import AuditEntry
 from yunyi.audit.selectors import ChainReport, audit_chain_verify
+from yunyi.emr.access_log import project_pending
 from yunyi.emr.models import RecordAccess
 
 pytestmark = pytest.mark.django_db
@@ -56,13 +58,14 @@ def test_a_read_sends_the_token_lookup_the_read_and_one_audit_append(
     assert response.status_code == 200
     if connection.vendor == "postgresql":
         # The token lookup comes from this process's cache (its create looked it up): the read
-        # itself, then the audit entry, the chain head and the RecordAccess row in one
-        # data-modifying WITH.
+        # itself, then the audit entry and the chain head in one data-modifying WITH.
         assert kinds == ["SELECT", "WITH"]
     else:
-        assert kinds == ["SELECT", "SELECT", "SELECT", "INSERT", "UPDATE", "INSERT"]
+        assert kinds == ["SELECT", "SELECT", "SELECT", "INSERT", "UPDATE"]
     read = AuditEntry.objects.filter(action="fhir.read").get()
     assert read.object_id == resource_id
+    assert read.detail == {"patients": ["p1"]}
+    project_pending()
     assert list(RecordAccess.objects.filter(audit_seq=read.seq).values_list("patient_id")) == [
         ("p1",)
     ]
@@ -103,6 +106,7 @@ def test_reads_keep_the_chain_intact_and_every_patient_listed() -> None:
         assert client.get_fhir(f"Observation/{resource_id}").status_code == 200
     reads = list(AuditEntry.objects.filter(action="fhir.read").order_by("seq"))
     assert [entry.object_id for entry in reads] == ids * 2
+    project_pending()
     accessed = {
         entry.seq: list(RecordAccess.objects.filter(audit_seq=entry.seq).values_list("patient_id"))
         for entry in reads
@@ -127,6 +131,7 @@ def test_a_failed_read_writes_no_access_row() -> None:
     client = system_client()
     missing = client.get_fhir("Observation/no-such-id")
     assert missing.status_code == 404
+    project_pending()
     assert not RecordAccess.objects.exists()
 
 

@@ -4,7 +4,6 @@ audit entry commit or roll back together."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -33,22 +32,6 @@ class AuditContext:
     actor_role: str = ""
     client_id: str = ""
     address: str = ""
-
-
-@dataclass(frozen=True)
-class LinkedRows:
-    """Rows of another app's table that name the new entry: one per value, holding the entry's
-    `seq` and `at` besides the value, written with the entry (on PostgreSQL by the very same
-    statement). Table and column names come from that app's model, never from input."""
-
-    table: str
-    seq_column: str
-    value_column: str
-    at_column: str
-    values: Sequence[str]
-
-
-_ROWS_PER_INSERT: Final = 300  # 900 parameters: under SQLite's oldest limit of 999
 
 
 def audit_context_from_request(
@@ -84,13 +67,12 @@ def _statements() -> tuple[str, str, str]:
 
 
 @functools.cache
-def _one_statement(linked: tuple[str, str, str, str] | None) -> str:
-    """PostgreSQL's append in one statement: lock the head, hash, append, move the head and
-    write the linked rows. The entry's hash is SHA-256 over the previous hash and the entry's
-    canonical JSON (`yunyi.audit.chain`), whose last key is "seq": Python encodes everything
-    before the number (parameter 1, bytes), PostgreSQL appends the number it takes from the
-    locked head, so the hash is the one `entry_hash` computes. Then the entry's other columns,
-    then (with linked rows) their time and values."""
+def _one_statement() -> str:
+    """PostgreSQL's append in one statement: lock the head, hash, append, move the head. The
+    entry's hash is SHA-256 over the previous hash and the entry's canonical JSON
+    (`yunyi.audit.chain`), whose last key is "seq": Python encodes everything before the number
+    (parameter 1, bytes), PostgreSQL appends the number it takes from the locked head, so the
+    hash is the one `entry_hash` computes. Then the entry's other columns."""
     quote = connection.ops.quote_name
     head = quote(AuditChainHead._meta.db_table)
     table = quote(AuditEntry._meta.db_table)
@@ -107,12 +89,6 @@ def _one_statement(linked: tuple[str, str, str, str] | None) -> str:
         f"entry AS (INSERT INTO {table} ({columns}) SELECT next.seq, {marks}, next.prev_hash, "
         f"next.hash FROM next RETURNING {quote('id')}, {seq}, {prev}, {hash_})"
     )
-    if linked is not None:
-        into, seq_column, value_column, at_column = (quote(name) for name in linked)
-        sql += (
-            f", linked AS (INSERT INTO {into} ({seq_column}, {value_column}, {at_column}) "  # noqa: S608
-            f"SELECT entry.seq, value, %s FROM entry, unnest(%s::text[]) AS value)"
-        )
     returned = f" SELECT {quote('id')}, {seq}, {prev}, {hash_} FROM entry"  # noqa: S608
     return sql + returned
 
@@ -131,11 +107,9 @@ def audit_record(
     object_id: str = "",
     detail: dict[str, Any] | None = None,
     alert: bool = False,
-    linked: LinkedRows | None = None,
 ) -> AuditEntry | None:
-    """Append one entry to the chain, with the `linked` rows of another table that name it.
-    Returns None when auditing is switched off (never in production: a system check refuses
-    that boot).
+    """Append one entry to the chain. Returns None when auditing is switched off (never in
+    production: a system check refuses that boot).
 
     Every read is audited, so this is on the hot path: plain SQL instead of the ORM, one
     statement on PostgreSQL (atomic by itself, in the caller's transaction or alone), and no
@@ -157,14 +131,12 @@ def audit_record(
         "detail": detail or {},
         "alert": alert,
     }
-    if linked is not None and not linked.values:
-        linked = None
     # One lookup of this thread's connection (`connection` is a proxy doing it per attribute).
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor == "postgresql":
-        entry_id = _append_in_one_statement(db, values, linked)
+        entry_id = _append_in_one_statement(db, values)
     else:
-        entry_id = _append(db, values, linked)
+        entry_id = _append(db, values)
     entry = AuditEntry(id=entry_id, **values)
     entry._state.adding = False
     entry._state.db = db.alias
@@ -179,9 +151,7 @@ def _prepared(db: BaseDatabaseWrapper, values: dict[str, Any], column: str) -> A
     return values[column]
 
 
-def _append_in_one_statement(
-    db: BaseDatabaseWrapper, values: dict[str, Any], linked: LinkedRows | None
-) -> int:
+def _append_in_one_statement(db: BaseDatabaseWrapper, values: dict[str, Any]) -> int:
     """PostgreSQL: `_one_statement`; fills in `values`' seq, prev_hash and hash."""
     hashed = canonical_json(chained_fields(values))  # "seq" is 0 here: its number is cut off
     if not hashed.endswith(b',"seq":0}'):
@@ -189,11 +159,7 @@ def _append_in_one_statement(
     columns = {column: _prepared(db, values, column) for column in CHAINED_COLUMNS}
     params: list[Any] = [hashed[: -len(b"0}")]]
     params += [value for column, value in columns.items() if column != "seq"]
-    names = None
-    if linked is not None:
-        names = (linked.table, linked.seq_column, linked.value_column, linked.at_column)
-        params += [columns["at"], list(linked.values)]
-    sql = _one_statement(names)
+    sql = _one_statement()
     with prepared_cursor(db) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -206,9 +172,9 @@ def _append_in_one_statement(
     return int(entry_id)
 
 
-def _append(db: BaseDatabaseWrapper, values: dict[str, Any], linked: LinkedRows | None) -> int:
+def _append(db: BaseDatabaseWrapper, values: dict[str, Any]) -> int:
     """SQLite: lock the head (its IMMEDIATE transactions already hold the write lock), append,
-    move the head, then the linked rows in multi-row INSERTs."""
+    move the head."""
     lock_head, append, move_head = _statements()
     with transaction.atomic(savepoint=False), db.cursor() as cursor:
         cursor.execute(lock_head)
@@ -224,20 +190,4 @@ def _append(db: BaseDatabaseWrapper, values: dict[str, Any], linked: LinkedRows 
         cursor.execute(append, [_prepared(db, values, column) for column in _INSERT_COLUMNS])
         (entry_id,) = cursor.fetchone()
         cursor.execute(move_head, [seq, values["hash"]])
-        if linked is not None:
-            _insert_linked(cursor, linked, seq, _prepared(db, values, "at"))
     return int(entry_id)
-
-
-def _insert_linked(cursor: Any, linked: LinkedRows, seq: int, at: Any) -> None:
-    quote = connection.ops.quote_name
-    names = (linked.seq_column, linked.value_column, linked.at_column)
-    columns = ", ".join(quote(name) for name in names)
-    values = list(linked.values)
-    for start in range(0, len(values), _ROWS_PER_INSERT):
-        part = values[start : start + _ROWS_PER_INSERT]
-        # Only model-derived names and placeholders: values are parameters.
-        sql = f"INSERT INTO {quote(linked.table)} ({columns}) VALUES " + ", ".join(  # noqa: S608
-            ["(%s, %s, %s)"] * len(part)
-        )
-        cursor.execute(sql, [value for v in part for value in (seq, v, at)])

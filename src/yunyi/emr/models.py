@@ -214,8 +214,9 @@ class CareRelationship(models.Model):
 
 class RecordAccess(models.Model):
     """Which patients' records an audit entry touched, so "who accessed my record" is an index
-    lookup rather than a scan of the audit trail's JSON details. Written in the same transaction
-    as the audit entry (`audit_seq` is `AuditEntry.seq`)."""
+    lookup rather than a scan of the audit trail's JSON details (`audit_seq` is `AuditEntry.seq`).
+    Projected from the entries' `detail["patients"]` in batches (`yunyi.emr.access_log`): the
+    entry itself, written with the access, is the record; these rows are its index."""
 
     audit_seq = models.BigIntegerField()
     patient_id = models.CharField(max_length=64)
@@ -230,3 +231,14 @@ class RecordAccess(models.Model):
 
     def __str__(self) -> str:
         return f"audit #{self.audit_seq} on Patient/{self.patient_id}"
+
+
+class RecordAccessProgress(models.Model):
+    """One row: the audit sequence number up to which `RecordAccess` rows have been projected.
+    Locking it serialises projections."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    audit_seq = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"record access projected to audit #{self.audit_seq}"

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from yunyi.emr.access_log import project_pending
 from yunyi.emr.models import CareRelationship, CurrentResource, RecordAccess, ReferenceIndex
 from yunyi.emr.policy import consent_is_active, practitioner_reference
 
@@ -51,7 +52,9 @@ def audit_seqs_for_patients(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Any:
-    """A subquery of the audit sequence numbers that touched any of these patients' records."""
+    """A subquery of the audit sequence numbers that touched any of these patients' records.
+    Projects the audit entries not projected yet first (`access_log`), so none is missed."""
+    project_pending()
     rows = RecordAccess.objects.filter(patient_id__in=list(patient_ids))
     if since is not None:
         rows = rows.filter(at__gte=since)
