@@ -302,6 +302,28 @@ def test_a_client_accepting_only_xml_gets_406() -> None:
     assert response["Content-Type"].startswith(FHIR_JSON)
 
 
+@pytest.mark.parametrize("name", ["_format", "%5Fformat", "%5fformat"])
+def test_a_format_parameter_asking_for_xml_gets_406_however_it_is_spelt(name: str) -> None:
+    client = system_client()
+    created = _created(client, patient("p"))
+    response = client.get_fhir(f"Patient/{created['id']}?{name}=xml")
+    assert response.status_code == 406
+    assert outcome_codes(response) == ["not-supported"]
+    search = client.get_fhir(f"Patient?_count=1&{name}=application/fhir%2Bxml")
+    assert search.status_code == 406
+    assert client.get_fhir(f"Patient?_count=1&{name}=json").status_code == 200
+
+
+def test_pretty_asks_for_an_indented_response_and_nothing_else_does() -> None:
+    client = system_client()
+    created = _created(client, patient("p"))
+    pretty = client.get_fhir(f"Patient/{created['id']}?_pretty=true")
+    plain = client.get_fhir(f"Patient/{created['id']}?_pretty=false")
+    assert pretty.json() == plain.json() == created
+    assert b"\n  " in pretty.content
+    assert b"\n" not in plain.content
+
+
 def test_an_unknown_resource_type_is_404() -> None:
     client = system_client()
     before = store_state()

@@ -133,8 +133,18 @@ def outcome_for_error(error: ApplicationError, *, in_bundle: bool = False) -> di
     return operation_outcome(issues)
 
 
+def _query_value(request: HttpRequest, name: str) -> str | None:
+    """One parameter of the query string. Most requests name neither `_format` nor `_pretty`:
+    looking for the name first spares them building `request.GET` (a search parses its query
+    once, in order, with `query_pairs`). The name is looked for without its underscore, which
+    a client may send percent-encoded."""
+    if name.lstrip("_") not in request.META.get("QUERY_STRING", ""):
+        return None
+    return request.GET.get(name)
+
+
 def _pretty(request: HttpRequest | None) -> bool:
-    return request is not None and request.GET.get("_pretty") == "true"
+    return request is not None and _query_value(request, "_pretty") == "true"
 
 
 def fhir_response(
@@ -276,7 +286,7 @@ def search_pairs(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
 def check_accept(request: HttpRequest) -> None:
     """406 unless the client accepts JSON (`Accept` or `_format`)."""
     # META directly: `request.headers` builds a mapping of every header on first use.
-    wanted = request.GET.get("_format") or request.META.get("HTTP_ACCEPT", "")
+    wanted = _query_value(request, "_format") or request.META.get("HTTP_ACCEPT", "")
     if not wanted:
         return
     lowered = wanted.lower()

@@ -9,11 +9,13 @@ and places of care rather than a patient; any other type is reachable with `syst
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any, Final
 
 from yunyi.emr.search.declarations import parameters_for
 from yunyi.emr.search.extract import parse_reference
-from yunyi.emr.search.paths import evaluate
+from yunyi.emr.search.paths import compile_expression, evaluate
 
 PATIENT_PARAMETER: Final[dict[str, str]] = {
     "Patient": "_id",
@@ -53,6 +55,24 @@ def is_directory(resource_type: str) -> bool:
     return resource_type in DIRECTORY_TYPES
 
 
+# A relative reference to a Patient, as nearly every stored resource holds it.
+_LOCAL_PATIENT: Final = re.compile(r"Patient/([A-Za-z0-9\-.]{1,64})")
+
+
+@functools.cache
+def _direct_element(resource_type: str) -> str | None:
+    """The element naming the patient when the type's parameter is one plain step below the
+    resource (`Condition.subject`), else None."""
+    name = PATIENT_PARAMETER.get(resource_type)
+    if name is None or name == "_id":
+        return None
+    paths = compile_expression(parameters_for(resource_type)[name].expression)
+    if len(paths) != 1 or paths[0].root != resource_type or len(paths[0].steps) != 1:
+        return None
+    step = paths[0].steps[0]
+    return step.name if step.field is None else None
+
+
 def compartment_patients(
     resource: dict[str, Any], *, local_base: str | None = None
 ) -> frozenset[str]:
@@ -64,6 +84,15 @@ def compartment_patients(
     if name == "_id":
         resource_id = resource.get("id")
         return frozenset({resource_id}) if isinstance(resource_id, str) else frozenset()
+    element = _direct_element(resource_type)
+    if element is not None:
+        # The common shape, found without walking the path (every search page asks this of
+        # each resource it returns); anything else takes the general way below.
+        node = resource.get(element)
+        text = node.get("reference") if isinstance(node, dict) else None
+        match = _LOCAL_PATIENT.fullmatch(text) if isinstance(text, str) else None
+        if match is not None:
+            return frozenset((match.group(1),))
     param = parameters_for(resource_type)[name]
     found: set[str] = set()
     for node in evaluate(resource, param.expression):
