@@ -66,7 +66,7 @@ def test_an_append_rolls_back_with_its_callers_transaction() -> None:
     assert _append().seq == 2
 
 
-def test_an_append_takes_three_statements_one_on_postgresql() -> None:
+def test_an_append_takes_one_statement() -> None:
     _append()
     seen: list[str] = []
 
@@ -80,6 +80,7 @@ def test_an_append_takes_three_statements_one_on_postgresql() -> None:
         # Locking the head, hashing, appending and moving the head: one data-modifying WITH.
         assert seen == ["WITH"]
     else:
-        assert seen == ["SELECT", "INSERT", "UPDATE"]
+        # Hashing and appending after the head; a trigger moves the head.
+        assert seen == ["INSERT"]
     assert AuditChainHead.objects.get(id=1).seq == entry.seq == 2
     assert AuditChainHead.objects.get(id=1).hash == entry.hash

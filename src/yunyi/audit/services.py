@@ -4,6 +4,7 @@ audit entry commit or roll back together."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -13,7 +14,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 from django.utils import timezone
 
-from yunyi.audit.chain import GENESIS_HASH, canonical_json, entry_hash
+from yunyi.audit.chain import GENESIS_HASH, canonical_json
 from yunyi.audit.models import (
     CHAINED_COLUMNS,
     AuditChainHead,
@@ -21,6 +22,7 @@ from yunyi.audit.models import (
     Outcome,
     chained_fields,
 )
+from yunyi.audit.sqlite_chain import HASH_FUNCTION, moves_head
 from yunyi.core.compiled_query import prepared_cursor
 
 
@@ -50,19 +52,19 @@ def audit_context_from_request(
 
 
 @functools.cache
-def _statements() -> tuple[str, str, str]:
-    """SQLite's (read the head, append an entry, move the head), built once. No ORM; SQLite has
-    no row locks but its IMMEDIATE transactions already hold the write lock. Only model-derived
-    names are interpolated; every value is a parameter."""
+def _sqlite_statement() -> str:
+    """SQLite's append in one statement: hash (`yunyi_audit_hash`, registered on every
+    connection) and append after the head, which a trigger on the entry table moves
+    (`yunyi.audit.sqlite_chain`). No rows when the head is missing. Only model-derived names
+    are interpolated; every value is a parameter: the entry's other columns, then the hashed
+    prefix as in `_one_statement`."""
     quote = connection.ops.quote_name
     head = quote(AuditChainHead._meta.db_table)
-    table = quote(AuditEntry._meta.db_table)
-    columns = ", ".join(quote(c) for c in _INSERT_COLUMNS)
-    marks = ", ".join(["%s"] * len(_INSERT_COLUMNS))
+    seq, hash_ = f"head.{quote('seq')}", f"head.{quote('hash')}"
     return (
-        f"SELECT {quote('seq')}, {quote('hash')} FROM {head} WHERE {quote('id')} = 1",  # noqa: S608
-        f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {quote('id')}",  # noqa: S608
-        f"UPDATE {head} SET {quote('seq')} = %s, {quote('hash')} = %s WHERE {quote('id')} = 1",  # noqa: S608
+        f"INSERT INTO {quote(AuditEntry._meta.db_table)} ({_columns(quote)}) "  # noqa: S608
+        f"SELECT {seq} + 1, {_OTHER_MARKS}, {hash_}, {HASH_FUNCTION}({hash_}, %s, {seq} + 1) "
+        f"FROM {head} AS head WHERE head.{quote('id')} = 1 RETURNING {_returned(quote)}"
     )
 
 
@@ -75,25 +77,33 @@ def _one_statement() -> str:
     hash is the one `entry_hash` computes. Then the entry's other columns."""
     quote = connection.ops.quote_name
     head = quote(AuditChainHead._meta.db_table)
-    table = quote(AuditEntry._meta.db_table)
-    seq, hash_, prev = quote("seq"), quote("hash"), quote("prev_hash")
-    others = [c for c in CHAINED_COLUMNS if c != "seq"]
-    columns = ", ".join(quote(c) for c in ("seq", *others, "prev_hash", "hash"))
-    marks = ", ".join(["%s"] * len(others))
+    seq, hash_ = quote("seq"), quote("hash")
     sql = (
         f"WITH next AS (SELECT {seq} + 1 AS seq, {hash_} AS prev_hash, encode(sha256("  # noqa: S608
         f"convert_to({hash_}, 'UTF8') || %s::bytea || convert_to(({seq} + 1)::text || '}}', "
         f"'UTF8')), 'hex') AS hash FROM {head} WHERE {quote('id')} = 1 FOR UPDATE), "
         f"moved AS (UPDATE {head} SET {seq} = next.seq, {hash_} = next.hash FROM next "
         f"WHERE {head}.{quote('id')} = 1), "
-        f"entry AS (INSERT INTO {table} ({columns}) SELECT next.seq, {marks}, next.prev_hash, "
-        f"next.hash FROM next RETURNING {quote('id')}, {seq}, {prev}, {hash_})"
+        f"entry AS (INSERT INTO {quote(AuditEntry._meta.db_table)} ({_columns(quote)}) "
+        f"SELECT next.seq, {_OTHER_MARKS}, next.prev_hash, next.hash FROM next "
+        f"RETURNING {_returned(quote)})"
     )
-    returned = f" SELECT {quote('id')}, {seq}, {prev}, {hash_} FROM entry"  # noqa: S608
+    returned = f" SELECT {_returned(quote)} FROM entry"  # noqa: S608
     return sql + returned
 
 
-_INSERT_COLUMNS: Final = (*CHAINED_COLUMNS, "prev_hash", "hash")
+def _columns(quote: Callable[[str], str]) -> str:
+    """The columns an append inserts, in the order both statements select them."""
+    return ", ".join(quote(c) for c in ("seq", *_OTHER_COLUMNS, "prev_hash", "hash"))
+
+
+def _returned(quote: Callable[[str], str]) -> str:
+    return ", ".join(quote(c) for c in ("id", "seq", "prev_hash", "hash"))
+
+
+# The chained columns but seq, which both statements take from the chain head.
+_OTHER_COLUMNS: Final = tuple(c for c in CHAINED_COLUMNS if c != "seq")
+_OTHER_MARKS: Final = ", ".join(["%s"] * len(_OTHER_COLUMNS))
 _AT_FIELD: Final = AuditEntry._meta.get_field("at")
 _DETAIL_FIELD: Final = AuditEntry._meta.get_field("detail")
 
@@ -112,7 +122,7 @@ def audit_record(
     production: a system check refuses that boot).
 
     Every read is audited, so this is on the hot path: plain SQL instead of the ORM, one
-    statement on PostgreSQL (atomic by itself, in the caller's transaction or alone), and no
+    statement, atomic by itself (in the caller's transaction or alone; SQLite: `_append`), no
     savepoint of its own (a failure here marks the caller's transaction for rollback, so a
     half-written append can never commit)."""
     if not settings.AUDIT_ENABLED:
@@ -151,15 +161,54 @@ def _prepared(db: BaseDatabaseWrapper, values: dict[str, Any], column: str) -> A
     return values[column]
 
 
-def _append_in_one_statement(db: BaseDatabaseWrapper, values: dict[str, Any]) -> int:
-    """PostgreSQL: `_one_statement`; fills in `values`' seq, prev_hash and hash."""
+def _hashed_prefix(values: dict[str, Any]) -> bytes:
+    """The entry's canonical JSON up to its seq number, which the database appends."""
     hashed = canonical_json(chained_fields(values))  # "seq" is 0 here: its number is cut off
     if not hashed.endswith(b',"seq":0}'):
         raise AssertionError("the canonical JSON of an audit entry must end with its seq")
-    columns = {column: _prepared(db, values, column) for column in CHAINED_COLUMNS}
-    params: list[Any] = [hashed[: -len(b"0}")]]
-    params += [value for column, value in columns.items() if column != "seq"]
-    sql = _one_statement()
+    return hashed[: -len(b"0}")]
+
+
+def _append_in_one_statement(db: BaseDatabaseWrapper, values: dict[str, Any]) -> int:
+    """PostgreSQL: `_one_statement`, atomic by itself."""
+    others = [_prepared(db, values, column) for column in _OTHER_COLUMNS]
+    return _run_append(db, values, _one_statement(), [_hashed_prefix(values), *others])
+
+
+def _append(db: BaseDatabaseWrapper, values: dict[str, Any]) -> int:
+    """SQLite: `_sqlite_statement`. Alone, it is a transaction of its own: SQLite takes the
+    write lock before it reads the head (waiting its turn, as an IMMEDIATE transaction would)
+    and commits the entry with the head the trigger moved, or neither; no BEGIN and COMMIT.
+    Without the trigger, the head is moved by hand in the same transaction. In the caller's
+    transaction, a savepoint-less atomic block marks it for rollback when the
+    append fails: unlike PostgreSQL, SQLite would let it commit the rest."""
+    others = [_prepared(db, values, column) for column in _OTHER_COLUMNS]
+    params = [*others, _hashed_prefix(values)]
+    triggered = moves_head(db)
+    if triggered and not db.in_atomic_block:
+        return _run_append(db, values, _sqlite_statement(), params)
+    with transaction.atomic(savepoint=False):
+        entry_id = _run_append(db, values, _sqlite_statement(), params)
+        if not triggered:
+            with db.cursor() as cursor:
+                cursor.execute(_move_head_statement(), [values["seq"], values["hash"]])
+        return entry_id
+
+
+@functools.cache
+def _move_head_statement() -> str:
+    """SQLite without the head trigger (`sqlite_chain.moves_head`): move the head by hand."""
+    quote = connection.ops.quote_name
+    return (
+        f"UPDATE {quote(AuditChainHead._meta.db_table)} "  # noqa: S608
+        f"SET {quote('seq')} = %s, {quote('hash')} = %s WHERE {quote('id')} = 1"
+    )
+
+
+def _run_append(
+    db: BaseDatabaseWrapper, values: dict[str, Any], sql: str, params: list[Any]
+) -> int:
+    """Run an append statement; fills in `values`' seq, prev_hash and hash as stored."""
     with prepared_cursor(db) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -169,25 +218,4 @@ def _append_in_one_statement(db: BaseDatabaseWrapper, values: dict[str, Any]) ->
             cursor.execute(sql, params)
             row = cursor.fetchone()
     entry_id, values["seq"], values["prev_hash"], values["hash"] = row
-    return int(entry_id)
-
-
-def _append(db: BaseDatabaseWrapper, values: dict[str, Any]) -> int:
-    """SQLite: lock the head (its IMMEDIATE transactions already hold the write lock), append,
-    move the head."""
-    lock_head, append, move_head = _statements()
-    with transaction.atomic(savepoint=False), db.cursor() as cursor:
-        cursor.execute(lock_head)
-        row = cursor.fetchone()
-        if row is None:
-            AuditChainHead.objects.get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS_HASH})
-            cursor.execute(lock_head)
-            row = cursor.fetchone()
-        prev_seq, prev_hash = row
-        values["seq"] = seq = int(prev_seq) + 1
-        values["prev_hash"] = prev_hash
-        values["hash"] = entry_hash(prev_hash, chained_fields(values))
-        cursor.execute(append, [_prepared(db, values, column) for column in _INSERT_COLUMNS])
-        (entry_id,) = cursor.fetchone()
-        cursor.execute(move_head, [seq, values["hash"]])
     return int(entry_id)

@@ -27,8 +27,8 @@ MAX_LISTED_IDS: Final = 1000  # search pages are capped at this size too
 def read_transaction() -> contextlib.AbstractContextManager[None]:
     """What a read (read, vread, search) and its audit entry share: no transaction of their own
     (they join the caller's, if any). The read writes nothing, and its audit entry is written
-    atomically (one statement on PostgreSQL, a transaction on SQLite) before the record is
-    returned: a failed audit fails the read, as in one transaction, without the BEGIN and
+    atomically (one statement, a transaction of its own on either database) before the record
+    is returned: a failed audit fails the read, as in one transaction, without the BEGIN and
     COMMIT round trips every read would pay. A search's page, count and includes would gain
     nothing from one either: under PostgreSQL's READ COMMITTED each statement takes its own
     snapshot, inside a transaction or not."""
