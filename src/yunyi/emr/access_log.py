@@ -9,7 +9,9 @@ writes every dirtied page to the WAL, a third of the search's CPU. So the rows a
 batches instead, by one ``INSERT … SELECT`` that reads the patients out of the entries' JSON in
 the database (rows of the same patient then share their index pages):
 
-- after every `PROJECT_EVERY`th audit entry, once it has committed, so the backlog stays short;
+- after a record interaction whose audit sequence number is a multiple of `PROJECT_EVERY`,
+  once it has committed, so the backlog stays short (a multiple that falls on another kind of
+  entry leaves the backlog to the next one);
 - before anything reads the rows (`project_pending`, called by `selectors`), so a reader never
   misses an access.
 
