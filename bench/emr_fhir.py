@@ -98,6 +98,7 @@ def bulk_load(start: int, stop: int, *, batch: int = 50) -> int:
     from yunyi.emr.search.dates import format_instant
     from yunyi.emr.search.extract import extract_index_rows
     from yunyi.emr.store.indexing import INDEX_TABLES, concrete_field, table_mask, write_index_rows
+    from yunyi.emr.store.writes import VERSION_FIELDS
 
     row_lists = ("token", "string", "date", "reference", "quantity", "uri", "number")
     current_fields = (
@@ -109,15 +110,6 @@ def bulk_load(start: int, stop: int, *, batch: int = 50) -> int:
         "deleted",
         "document",
         "indexed_tables",
-    )
-    version_fields = (
-        "resource",
-        "resource_type",
-        "fhir_id",
-        "version_id",
-        "last_updated",
-        "method",
-        "document",
     )
     postgresql = connection.vendor == "postgresql"
     quote = connection.ops.quote_name
@@ -160,7 +152,7 @@ def bulk_load(start: int, stop: int, *, batch: int = 50) -> int:
                 with connection.cursor() as cursor:
                     for model, names, values in (
                         (CurrentResource, current_fields, current),
-                        (ResourceVersion, version_fields, versions),
+                        (ResourceVersion, VERSION_FIELDS, versions),
                     ):
                         marks = ", ".join(["%s"] * len(names))
                         cursor.executemany(
@@ -173,7 +165,7 @@ def bulk_load(start: int, stop: int, *, batch: int = 50) -> int:
             raw = connection.cursor().cursor  # the psycopg cursor, for COPY
             for model, names, values in (
                 (CurrentResource, current_fields, current),
-                (ResourceVersion, version_fields, versions),
+                (ResourceVersion, VERSION_FIELDS, versions),
             ):
                 with raw.copy(
                     f"COPY {quote(model._meta.db_table)} ({columns(model, names)}) FROM STDIN"

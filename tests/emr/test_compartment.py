@@ -13,15 +13,13 @@ from yunyi.emr.search.compartment import compartment_patients
 LOCAL = "https://yunyi.example/fhir/R4"
 
 
-def _walked(resource: dict[str, Any], *, local_base: str | None = None) -> frozenset[str]:
+def _walked(
+    resource: dict[str, Any], monkeypatch: pytest.MonkeyPatch, *, local_base: str | None = None
+) -> frozenset[str]:
     """The general way alone: as if no type had a direct element."""
-    compartment._direct_element.cache_clear()
-    original = compartment._direct_element
-    compartment._direct_element = lambda _type: None  # type: ignore[assignment]
-    try:
+    with monkeypatch.context() as patched:
+        patched.setattr(compartment, "_direct_element", lambda _type: None)
         return compartment_patients(resource, local_base=local_base)
-    finally:
-        compartment._direct_element = original
 
 
 @pytest.mark.parametrize(
@@ -43,12 +41,14 @@ def _walked(resource: dict[str, Any], *, local_base: str | None = None) -> froze
         ("Patient/p-1", set()),
     ],
 )
-def test_the_direct_element_agrees_with_walking_the_path(subject: Any, expected: set[str]) -> None:
+def test_the_direct_element_agrees_with_walking_the_path(
+    subject: Any, expected: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     condition: dict[str, Any] = {"resourceType": "Condition", "id": "c-1"}
     if subject is not None:
         condition["subject"] = subject
     assert compartment_patients(condition, local_base=LOCAL) == frozenset(expected)
-    assert _walked(condition, local_base=LOCAL) == frozenset(expected)
+    assert _walked(condition, monkeypatch, local_base=LOCAL) == frozenset(expected)
 
 
 def test_types_without_a_one_step_path_take_the_general_way() -> None:

@@ -18,13 +18,14 @@ from django.utils.translation import gettext as _
 
 from yunyi.audit.models import AuditEntry, Outcome
 from yunyi.core.errors import ApplicationError
+from yunyi.emr.access_log import ACTION_PREFIX
 from yunyi.emr.bundles import link_url
 from yunyi.emr.errors import EmrErrorCode
 from yunyi.emr.policy import USER_IDENTIFIER_SYSTEM, Actor, Interaction, access_for
 from yunyi.emr.search.dates import DateFormatError, date_range, format_instant
 from yunyi.emr.selectors import audit_seqs_for_patients
 from yunyi.emr.store.cursor import Cursor, CursorError, decode_cursor, encode_cursor
-from yunyi.emr.trail import ACTION_PREFIX, audit_interaction
+from yunyi.emr.trail import audit_interaction
 
 AUDIT_EVENT: Final = "AuditEvent"
 CLIENT_IDENTIFIER_SYSTEM: Final = "urn:yunyi:client"

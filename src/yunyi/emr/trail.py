@@ -13,14 +13,6 @@ from yunyi.emr.access_log import ACTION_PREFIX, project_soon
 from yunyi.emr.policy import Actor
 from yunyi.emr.search.compartment import compartment_patients
 
-__all__ = [
-    "ACTION_PREFIX",
-    "MAX_LISTED_IDS",
-    "audit_interaction",
-    "patients_of",
-    "read_transaction",
-]
-
 MAX_LISTED_IDS: Final = 1000  # search pages are capped at this size too
 
 

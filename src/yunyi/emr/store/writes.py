@@ -332,21 +332,22 @@ def _version_statements(
     return statements
 
 
+# The columns a history row is written with, in the order of the values (`bench` uses them too).
+VERSION_FIELDS: Final = (
+    "resource",
+    "resource_type",
+    "fhir_id",
+    "version_id",
+    "last_updated",
+    "method",
+    "document",
+)
+
+
 @functools.cache
 def _version_insert_head(vendor: str) -> tuple[str, int]:
     """``INSERT INTO <history> (<columns>) VALUES `` and its column count, per database vendor."""
-    fields = [
-        concrete_field(ResourceVersion, name)
-        for name in (
-            "resource",
-            "resource_type",
-            "fhir_id",
-            "version_id",
-            "last_updated",
-            "method",
-            "document",
-        )
-    ]
+    fields = [concrete_field(ResourceVersion, name) for name in VERSION_FIELDS]
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in fields)
     # Only our own table and column names: every value is a parameter.
