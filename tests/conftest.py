@@ -29,6 +29,7 @@ from yunyi.accounts import senders
 from yunyi.accounts.models import GuardianLink, RoleGrant, User
 from yunyi.accounts.services import real_name_verify, ward_create
 from yunyi.audit.services import AuditContext
+from yunyi.emr.store import totals
 from yunyi.identity import token_cache
 
 TEST_CLIENT_ID = "yunyi-test-client"
@@ -43,6 +44,12 @@ def _token_cache_listener_stops_first(request: pytest.FixtureRequest) -> Iterato
         request.getfixturevalue("django_db_setup")
     yield
     token_cache.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_totals_from_other_tests() -> None:
+    """Counts kept for Bundle.total (`yunyi.emr.store.totals`) belong to one test's database."""
+    totals.clear()
 
 
 @pytest.fixture

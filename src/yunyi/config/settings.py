@@ -279,6 +279,9 @@ OTP_TOTP_ISSUER = "Yunyi"
 EMR_PAGE_SIZE = env_int("FHIR_PAGE_SIZE", 50)
 EMR_MAX_PAGE_SIZE = env_int("FHIR_MAX_PAGE_SIZE", 1000)
 EMR_MAX_BUNDLE_ENTRIES = env_int("FHIR_MAX_BUNDLE_ENTRIES", 1000)
+# How long a search's count may be reused for Bundle.total when the client did not ask for an
+# accurate one (yunyi.emr.store.totals); 0 counts every time.
+EMR_ESTIMATED_TOTAL_SECONDS = env_int("FHIR_ESTIMATED_TOTAL_SECONDS", 10)
 
 # Doctors (yunyi.practitioners): the furthest a doctor may serve in-person and home visits, and
 # the widest "near me" search a patient may ask for.

@@ -30,6 +30,7 @@ from yunyi.emr.store.sql import (
     selectivity_rank,
     selects_by_rows,
 )
+from yunyi.emr.store.totals import estimated_total
 
 ROW_FIELDS = ("pk", "resource_type", "fhir_id", "version_id", "last_updated", "document")
 # A search page reads each document as its stored JSON text, which the response can carry as it
@@ -292,8 +293,14 @@ def run_search(plan: SearchPlan, *, cursor_text: str | None, default_count: int)
     total: int | None = None
     if plan.total is not TotalMode.NONE:
         # A first page that holds every match is its own total: counting would re-run the
-        # whole search for nothing. Otherwise count (an estimate may be exact, R4 §3.1.1.5.7).
-        total = len(rows) if cursor is None and not more else _count(plan, now=now)
+        # whole search for nothing. Otherwise count, or reuse a recent count when the client
+        # did not ask for an accurate total (`totals`).
+        if cursor is None and not more:
+            total = len(rows)
+        elif plan.total is TotalMode.ACCURATE:
+            total = _count(plan, now=now)
+        else:
+            total = estimated_total(plan, lambda: _count(plan, now=now))
     return SearchPage(resources, included, total, next_cursor, previous_cursor)
 
 

@@ -25,6 +25,7 @@ from yunyi.emr.errors import EmrErrorCode
 from yunyi.emr.models import CurrentResource, ResourceVersion, VersionMethod
 from yunyi.emr.search.dates import format_instant
 from yunyi.emr.search.extract import IndexRows, extract_index_rows
+from yunyi.emr.store import totals
 from yunyi.emr.store.indexing import (
     Inline,
     Statement,
@@ -536,6 +537,7 @@ def _apply(
     local_base: str | None,
     locked: Sequence[CurrentLock],
 ) -> list[StoredResource | None]:
+    totals.wrote({item.resource_type for item in pending})
     existing = _lock_existing(db, pending, locked)
     results: list[StoredResource | None] = [None] * len(pending)
     new_rows: list[tuple[_Pending, _Row]] = []
