@@ -218,16 +218,16 @@ class RecordAccess(models.Model):
     Projected from the entries' `detail["patients"]` in batches (`yunyi.emr.access_log`): the
     entry itself, written with the access, is the record; these rows are its index."""
 
+    # Looked up by patient (and time) only, for the entries' sequence numbers, and written a row
+    # per patient by every audited read: the key is that lookup, with no surrogate id (and its
+    # own index) beside it.
+    pk = models.CompositePrimaryKey("patient_id", "at", "audit_seq")
     audit_seq = models.BigIntegerField()
     patient_id = models.CharField(max_length=64)
     at = models.DateTimeField()
 
     class Meta:
-        # Looked up by patient (and time) only, for the entries' sequence numbers: one covering
-        # index, since every audited read inserts a row per patient it touched.
-        indexes = [
-            models.Index(fields=["patient_id", "at", "audit_seq"], name="emr_access_patient_seq"),
-        ]
+        db_table = "emr_record_access"
 
     def __str__(self) -> str:
         return f"audit #{self.audit_seq} on Patient/{self.patient_id}"
