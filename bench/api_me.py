@@ -1,9 +1,10 @@
 """Requests/s of an authenticated `GET /api/v1/me` against a bare `/healthz`, in the same run, on
 the same server: the ratio is the figure (target: /me costs at most 1.5x the time of /healthz).
 
-Measured on uvicorn (ASGI, how `make run` serves) and on gunicorn (WSGI sync workers, how
-production serves HTTP), each against a fresh database loaded by `yunyi demo`. The access tokens
-are real rows of our OAuth provider for the demo user patient1 and the yunyi-web client.
+Measured on uvicorn (ASGI, how `make run` serves) and on uWSGI (WSGI sync workers, how
+production serves HTTP: `deploy/uwsgi.ini`), each against a fresh database loaded by `yunyi
+demo`. The access tokens are real rows of our OAuth provider for the demo user patient1 and the
+yunyi-web client.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ TARGET_RATIO = 1.5
 
 SERVERS = (
     ("uvicorn", 1, "uvicorn (ASGI), 1 worker"),
-    ("gunicorn", 2, "gunicorn (WSGI sync), 2 workers"),
+    ("uwsgi", 2, "uWSGI (WSGI sync), 2 workers"),
 )
 
 # Stored the way our provider stores the tokens it issues (only the SHA-256 when RFC 9700 token

@@ -15,8 +15,8 @@ own index extraction, COPY on PostgreSQL): about 6,000 resources per CPU-second 
 a million load in roughly ten minutes of wall time on a busy two-core machine (PostgreSQL's index
 maintenance is most of it). BENCH_FHIR_LOADED_DATABASE reuses a PostgreSQL database loaded
 before (same BENCH_FHIR_SEARCH_RESOURCES) instead of loading a fresh one. PostgreSQL when
-YUNYI_DATABASE_URL names one, else SQLite. The server is gunicorn with 2 sync workers (how
-production serves HTTP).
+YUNYI_DATABASE_URL names one, else SQLite. The server is uWSGI with 2 sync workers and the
+deployment's `deploy/uwsgi.ini` (how production serves HTTP).
 """
 
 from __future__ import annotations
@@ -416,7 +416,7 @@ def crud_figures(server: LiveServer, database: BenchDatabase, token: str) -> Non
     print()
     print(
         table(
-            f"FHIR CRUD, gunicorn 2 workers, {database.label}, {CONNECTIONS} connections, "
+            f"FHIR CRUD, uWSGI 2 workers, {database.label}, {CONNECTIONS} connections, "
             f"{SECONDS:g}s each (target ≥ 650 requests per CPU-second)",
             LOAD_HEADER,
             rows,
@@ -512,9 +512,7 @@ def api_figures() -> None:
     setup: list[tuple[str, ...]] = [("migrate", "--no-input", "-v", "0")]
     with (
         _loaded_database(setup, patients) as database,
-        running_server(
-            database_url=database.url, server="gunicorn", workers=2, setup=setup
-        ) as server,
+        running_server(database_url=database.url, server="uwsgi", workers=2, setup=setup) as server,
     ):
         token = backend_token(server)
         crud_figures(server, database, token)

@@ -82,7 +82,7 @@ def drive(
     cpu: CpuMeter | None = None,
 ) -> Load:
     """Run `connections` threads, each repeating its step on one kept-alive connection, for
-    `seconds`. Connections the server closes (gunicorn's sync workers close after every response)
+    `seconds`. Connections the server closes (uWSGI's sync workers close after every response)
     are reopened by http.client on the next request."""
     parts = urlsplit(url)
     start = threading.Barrier(connections + 1)
@@ -111,15 +111,18 @@ def drive(
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(connections)]
     for thread in threads:
         thread.start()
-    before = cpu.ticks() if cpu else {}
+    window = cpu.window() if cpu else None
     began = time.perf_counter()
     deadline = began + seconds
     start.wait()
     for thread in threads:
-        thread.join()
+        while thread.is_alive():
+            if window is not None:
+                window.sample()
+            thread.join(timeout=0.5)
     total = Load(seconds=time.perf_counter() - began)
-    if cpu:
-        total.cpu_seconds = cpu.seconds_since(before)
+    if window is not None:
+        total.cpu_seconds = window.seconds()
     for result in results:
         total.requests += result.requests
         total.errors += result.errors
@@ -127,15 +130,16 @@ def drive(
     return total
 
 
-def _stat(pid: int) -> tuple[int, int] | None:
-    """(parent pid, utime + stime in clock ticks) from /proc/<pid>/stat (proc(5))."""
+def _stat(pid: int) -> tuple[int, int, int] | None:
+    """(parent pid, utime + stime, cutime + cstime) in clock ticks from /proc/<pid>/stat
+    (proc(5)); the last is the CPU time of its children that exited and were waited for."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = raw[raw.rindex(")") + 2 :].split()
-    # After "pid (comm) ": state ppid ... utime (14th field overall) stime (15th).
-    return int(fields[1]), int(fields[11]) + int(fields[12])
+    # After "pid (comm) ": state ppid ... utime (14th field overall) stime cutime cstime (17th).
+    return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
 
 
 def process_tree(root: int) -> set[int]:
@@ -152,21 +156,72 @@ def process_tree(root: int) -> set[int]:
     return tree
 
 
+@dataclass(frozen=True)
+class CpuSnapshot:
+    own: dict[int, int]  # each process's own CPU ticks
+    reaped: dict[int, int]  # each server process's exited (and waited-for) children's ticks
+    tree: frozenset[int]  # the server's processes
+
+
 class CpuMeter:
     """CPU time of the server process tree, plus other processes named by `extra_pids` (the
-    database server's backends serving the benchmark's database)."""
+    database server's backends serving the benchmark's database), over a measurement window
+    (`window`). Processes that exit during it still count: a server worker's time moves to the
+    master's children's time when it reaps it (uWSGI recycles workers after `max-requests`), and
+    a database backend (closed with its worker) counts up to the window's last sample of it."""
 
     def __init__(self, root_pid: int, extra_pids: Callable[[], Sequence[int]] = tuple) -> None:
         self.root_pid = root_pid
         self.extra_pids = extra_pids
 
     def ticks(self) -> dict[int, int]:
-        pids = process_tree(self.root_pid) | set(self.extra_pids())
-        return {pid: stat[1] for pid in pids if (stat := _stat(pid)) is not None}
+        """Each live process's own CPU ticks."""
+        return self.snapshot().own
 
-    def seconds_since(self, before: dict[int, int]) -> float:
-        after = self.ticks()
-        return sum(ticks - before.get(pid, 0) for pid, ticks in after.items()) / CLK_TCK
+    def snapshot(self) -> CpuSnapshot:
+        tree = process_tree(self.root_pid)
+        own: dict[int, int] = {}
+        reaped: dict[int, int] = {}
+        for pid in tree | set(self.extra_pids()):
+            if (stat := _stat(pid)) is not None:
+                own[pid] = stat[1]
+                if pid in tree:
+                    reaped[pid] = stat[2]
+        return CpuSnapshot(own, reaped, frozenset(tree))
+
+    def window(self) -> CpuWindow:
+        return CpuWindow(self)
+
+
+class CpuWindow:
+    """CPU seconds spent between its creation and `seconds()`; `sample()` now and then keeps
+    the time of processes that may exit before the end."""
+
+    def __init__(self, meter: CpuMeter) -> None:
+        self.meter = meter
+        self.before = meter.snapshot()
+        self.last_seen = dict(self.before.own)
+        self.server: set[int] = set(self.before.tree)
+
+    def sample(self) -> None:
+        now = self.meter.snapshot()
+        self.last_seen.update(now.own)
+        self.server |= now.tree
+
+    def seconds(self) -> float:
+        before, after = self.before, self.meter.snapshot()
+        ticks = sum(t - before.own.get(pid, 0) for pid, t in after.own.items())
+        ticks += sum(t - before.reaped.get(pid, 0) for pid, t in after.reaped.items())
+        for pid, seen in self.last_seen.items():
+            if pid in after.own:
+                continue
+            if pid in self.server or pid in after.tree:
+                # A server process is in its parent's reaped time whole: the part before the
+                # window comes off.
+                ticks -= before.own.get(pid, 0)
+            else:
+                ticks += seen - before.own.get(pid, 0)
+        return ticks / CLK_TCK
 
 
 @dataclass(frozen=True)

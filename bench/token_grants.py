@@ -6,7 +6,8 @@
   every connection follows its own token family, sending the refresh token the last answer
   returned; with `openid` in scope every answer carries a fresh RS256-signed ID token.
 
-Each grant also writes its audit entry. Measured on gunicorn (WSGI, how production serves HTTP).
+Each grant also writes its audit entry. Measured on uWSGI (WSGI, how production serves HTTP:
+`deploy/uwsgi.ini`).
 """
 
 from __future__ import annotations
@@ -153,13 +154,13 @@ def measure(server: LiveServer, database: BenchDatabase) -> tuple[Load, Load]:
 def main() -> None:
     with (
         bench_database("token") as database,
-        running_server(database_url=database.url, server="gunicorn", workers=WORKERS) as server,
+        running_server(database_url=database.url, server="uwsgi", workers=WORKERS) as server,
     ):
         backend, refresh = measure(server, database)
     print()
     print(
         table(
-            f"POST /o/token/: gunicorn (WSGI sync), {WORKERS} workers, {database.label}, "
+            f"POST /o/token/: uWSGI (WSGI sync), {WORKERS} workers, {database.label}, "
             f"{CONNECTIONS} connections, {SECONDS:g}s each",
             ["grant", *LOAD_HEADER[1:]],
             [

@@ -1,5 +1,5 @@
-"""A real Yunyi server in a subprocess (uvicorn, or gunicorn for WSGI), for integration tests,
-browser tests and benchmarks.
+"""A real Yunyi server in a subprocess (uvicorn, or uWSGI with the deployment's own
+`deploy/uwsgi.ini` for WSGI), for integration tests, browser tests and benchmarks.
 
 The server gets its own database (a fresh SQLite file unless a database URL is given), is migrated
 and loaded with demo data by the real `yunyi` commands, and listens on a free loopback port.
@@ -21,6 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+UWSGI_INI = REPO / "deploy" / "uwsgi.ini"
 
 
 def free_port() -> int:
@@ -100,17 +101,16 @@ def running_server(
                 # Show why the setup failed, not just that it did.
                 exc.add_note(f"stderr (last 3000 characters):\n{(exc.stderr or '')[-3000:]}")
                 raise
-        if server == "gunicorn":
+        if server == "uwsgi":
+            # The deployment's configuration, on a loopback port instead of nginx's socket.
             argv = [
-                str(BIN / "gunicorn"),
-                "yunyi.config.wsgi:application",
-                "--bind",
+                str(BIN / "uwsgi"),
+                "--http-socket",
                 f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--log-level",
-                "warning",
+                "--ini",
+                str(UWSGI_INI),
             ]
+            env = {**env, "UWSGI_PROCESSES": str(workers)}
         else:
             argv = [
                 str(BIN / "uvicorn"),
@@ -125,10 +125,21 @@ def running_server(
                 "--log-level",
                 "warning",
             ]
-        process = subprocess.Popen(argv, env=env, cwd=tmp)
+        # uWSGI's start-up banner goes to a file, shown only if the server does not come up.
+        log = open(Path(tmp) / "server.log", "wb") if server == "uwsgi" else None  # noqa: SIM115
+        process = subprocess.Popen(
+            argv, env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT if log else None
+        )
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_healthy(url, process, timeout=60)
+            try:
+                _wait_until_healthy(url, process, timeout=60)
+            except RuntimeError as exc:
+                if log is not None:
+                    log.flush()
+                    tail = (Path(tmp) / "server.log").read_text(errors="replace")[-3000:]
+                    exc.add_note(f"server output (last 3000 characters):\n{tail}")
+                raise
             yield LiveServer(url=url, pid=process.pid, env=env)
         finally:
             process.terminate()
@@ -137,3 +148,5 @@ def running_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            if log is not None:
+                log.close()

@@ -1,4 +1,4 @@
-"""WSGI entry for gunicorn (HTTP only; WebSocket goes to the ASGI workers)."""
+"""WSGI entry for uWSGI (`deploy/uwsgi.ini`; HTTP only, WebSocket goes to the ASGI workers)."""
 
 import os
 

@@ -1,7 +1,7 @@
 """System checks that stop an unsafe production boot.
 
 They run with every management command and, through `config.boot.refuse_unsafe_boot`, when the
-ASGI/WSGI application is created, so uvicorn and gunicorn never serve a misconfigured production.
+ASGI/WSGI application is created, so uvicorn and uWSGI never serve a misconfigured production.
 
 Message ids (stable: operators and tests look for them):
 E001 DEBUG on · E002 secret key missing, default or short · E003 field-encryption keys missing ·

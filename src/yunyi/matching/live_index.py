@@ -1,6 +1,6 @@
 """The process-wide doctor index, kept current from the practitioners app.
 
-Each worker process (gunicorn runs several) holds one `DoctorIndex`. It is built on first use
+Each worker process (uWSGI runs several) holds one `DoctorIndex`. It is built on first use
 from `matching_changes_since(None)` (every verified doctor), then, at most every
 `MATCHING_INDEX_REFRESH_SECONDS`, brought up to date with `matching_changes_since(as_of)`: only
 the doctors changed since the last refresh are upserted and the removed ones dropped, so the
