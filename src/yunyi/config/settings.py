@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "yunyi.core.middleware.ProxiedClientMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "yunyi.core.middleware.SecurityHeadersMiddleware",
     "yunyi.core.static_files.StaticFilesMiddleware",
@@ -205,9 +206,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # Security. HSTS and secure cookies apply when the site is served over TLS (behind nginx).
 _TLS = BASE_URL.startswith("https://")
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
-)
+# Behind nginx, which overwrites X-Forwarded-Proto and X-Real-IP (deploy/nginx): the request's
+# scheme and the client's address (`yunyi.core.middleware.ProxiedClientMiddleware`) come from them.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_HSTS_SECONDS = 31_536_000 if _TLS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _TLS
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -3,6 +3,8 @@ path through the middleware for APIs authenticated by bearer tokens alone."""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 from collections.abc import Callable
 from typing import cast
 
@@ -12,6 +14,24 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.locale import LocaleMiddleware
 from django.urls import Resolver404, get_resolver
+
+
+class ProxiedClientMiddleware:
+    """Behind the proxy (`settings.BEHIND_PROXY`), the client's address is the one nginx puts in
+    X-Real-IP: the app itself only sees nginx's socket (no address at all on a Unix socket), and
+    audit entries and per-address sign-in throttling need the client's. The header is trusted
+    only because the proxy overwrites it; anything that is not one IP address is ignored."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.enabled: bool = getattr(settings, "BEHIND_PROXY", False)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.enabled:
+            forwarded = request.META.get("HTTP_X_REAL_IP", "")
+            with contextlib.suppress(ValueError):  # not one address: keep the socket's
+                request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(forwarded.strip()))
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:
