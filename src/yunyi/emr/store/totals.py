@@ -4,8 +4,8 @@ A search with more matches than fit on its page has to count them all for its to
 costs more than the page: `Condition?code=…` with 2,466 matches among a million resources spends
 about 0.5 ms of PostgreSQL's time counting against 0.3 ms for the page of 50, and pays it again
 for every page and every repeat. R4 leaves the exactness of the total to the server unless the
-client asks (`_total=accurate`; `_total=estimate` and no `_total` at all accept less, R4
-§3.1.1.5.7), so a count is kept per process, keyed by the search's criteria, and reused:
+client asks (the search result parameter `_total`: `accurate`; `estimate` and no `_total` at all
+accept less), so a count is kept per process, keyed by the search's criteria, and reused:
 
 - until this process writes a resource of the searched type (at the write and again when it
   commits, so a count taken while the write was in flight is not kept either);
