@@ -17,6 +17,9 @@ from pathlib import Path
 from tests.core.production_env import BIN, production_env, run
 from tests.support.live_server import UWSGI_INI, free_port
 
+# Where the kernel shows a process blocked in epoll_wait (/proc/<pid>/wchan), by kernel version.
+EPOLL_WAITS = frozenset({"do_epoll_wait", "ep_poll"})
+
 
 def _argv(port: int) -> list[str]:
     return [str(BIN / "uwsgi"), "--http-socket", f"127.0.0.1:{port}", "--ini", str(UWSGI_INI)]
@@ -41,6 +44,19 @@ def _serving(env: dict[str, str], cwd: Path, port: int) -> Iterator[subprocess.P
             process.kill()
             process.wait()
         log.close()
+
+
+def _workers_idle(master: int, *, count: int) -> None:
+    """Wait until `count` workers wait for connections: a worker still starting up can miss a
+    SIGTERM (it then gets the ini's worker-reload-mercy before it is killed)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        waiting = [pid for pid in children if Path(f"/proc/{pid}/wchan").read_text() in EPOLL_WAITS]
+        if len(waiting) == count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{count} uWSGI workers never all waited for connections")
 
 
 def _get(port: int, path: str) -> http.client.HTTPResponse:
@@ -72,6 +88,7 @@ def test_uwsgi_serves_a_safe_production_and_stops_on_sigterm(tmp_path: Path) -> 
         assert response.getheader("X-Frame-Options") == "DENY"
         assert response.getheader("Strict-Transport-Security") is not None
         assert _get(port, "/fhir/R4/Patient").status == 401  # bearer tokens only
+        _workers_idle(process.pid, count=3)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
     output = (tmp_path / "uwsgi.log").read_text(errors="replace")
