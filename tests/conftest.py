@@ -72,13 +72,14 @@ def token_cache_settled(cache: token_cache.TokenCache) -> None:
     is not kept). Notifications arrive in commit order: one sent now arrives after them all."""
     import psycopg
 
-    generation = cache.generation
+    # Its own payload: an earlier notification still on its way would move the generation too.
+    payload = f"settle:{secrets.token_hex(8)}"
     with psycopg.connect(token_cache.listener_conninfo(), autocommit=True) as other:
-        other.execute("SELECT pg_notify(%s, 'settle')", [token_cache.CHANNEL])
+        other.execute("SELECT pg_notify(%s, %s)", [token_cache.CHANNEL, payload])
     deadline = time.monotonic() + 5
-    while cache.generation == generation and time.monotonic() < deadline:
+    while not cache.has_heard(payload) and time.monotonic() < deadline:
         time.sleep(0.005)
-    assert cache.generation != generation, "the token cache's listener heard nothing"
+    assert cache.has_heard(payload), "the token cache's listener did not hear the settle notice"
 
 
 class MakeUser(Protocol):

@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -56,6 +57,8 @@ class TokenCache:
         self._lock = threading.Lock()
         self.generation = 0
         self.listening = False
+        # The last payloads heard, so a caller can tell its own notification has arrived.
+        self._heard: deque[str] = deque(maxlen=64)
 
     def get(self, checksum: str) -> Rows | None:
         if not self.listening:
@@ -83,11 +86,17 @@ class TokenCache:
 
     def forget(self, checksum: str = EVERYTHING) -> None:
         with self._lock:
+            self._heard.append(checksum)
             self.generation += 1
             if checksum == EVERYTHING:
                 self._entries.clear()
             else:
                 self._entries.pop(checksum, None)
+
+    def has_heard(self, payload: str) -> bool:
+        """Whether `payload` was among the last changes heard (or forgotten here)."""
+        with self._lock:
+            return payload in self._heard
 
     def set_listening(self, listening: bool) -> None:
         with self._lock:
