@@ -13,16 +13,17 @@ from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from yunyi.audit.chain import GENESIS_HASH, canonical_json, entry_hash
+from yunyi.audit.chain import (
+    GENESIS_HASH,
+    canonical_json,
+    entry_hash,
+    prefixed_hash,
+    seq_prefix,
+)
 from yunyi.audit.models import AuditChainHead, AuditEntry
 from yunyi.audit.selectors import ChainReport, audit_chain_verify
 from yunyi.audit.services import AuditContext, audit_record
-from yunyi.audit.sqlite_chain import (
-    HASH_FUNCTION,
-    HEAD_TRIGGER,
-    prefixed_hash,
-    register_hash_function,
-)
+from yunyi.audit.sqlite_chain import HASH_FUNCTION, HEAD_TRIGGER, register_hash_function
 
 CONTEXT = AuditContext(actor_id="u-1", actor_role="doctor", client_id="app", address="10.0.0.1")
 
@@ -60,7 +61,13 @@ def _entries() -> list[tuple[int, str]]:
 def test_the_prefixed_hash_is_entry_hash(detail: dict[str, Any], seq: int) -> None:
     fields = {"action": "fhir.read", "detail": detail, "seq": seq}
     prefix = canonical_json(fields)[: -len(f"{seq}}}")]
+    assert seq_prefix(fields) == prefix
     assert prefixed_hash("ab" * 32, prefix, seq) == entry_hash("ab" * 32, fields)
+
+
+def test_no_prefix_when_a_field_sorts_after_seq() -> None:
+    with pytest.raises(AssertionError, match="must end with its seq"):
+        seq_prefix({"action": "fhir.read", "zone": "late", "seq": 1})
 
 
 @pytest.mark.django_db

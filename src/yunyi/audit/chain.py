@@ -28,6 +28,24 @@ def entry_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     return digest.hexdigest()
 
 
+def seq_prefix(fields: Mapping[str, Any]) -> bytes:
+    """The canonical JSON of an entry's `fields` up to its "seq" number, for a database that
+    appends the number it takes from the chain head (`prefixed_hash`). "seq" must sort last."""
+    hashed = canonical_json({**fields, "seq": 0})
+    if not hashed.endswith(b',"seq":0}'):
+        raise AssertionError("the canonical JSON of an audit entry must end with its seq")
+    return hashed[: -len(b"0}")]
+
+
+def prefixed_hash(prev_hash: str, prefix: bytes, seq: int) -> str:
+    """`entry_hash(prev_hash, fields)` of an entry whose canonical JSON is `prefix` (`seq_prefix`)
+    followed by its seq and the closing brace."""
+    digest = hashlib.sha256(prev_hash.encode())
+    digest.update(prefix)
+    digest.update(b"%d}" % seq)
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     seq: int

@@ -14,7 +14,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 from django.utils import timezone
 
-from yunyi.audit.chain import GENESIS_HASH, canonical_json
+from yunyi.audit.chain import GENESIS_HASH, seq_prefix
 from yunyi.audit.models import (
     CHAINED_COLUMNS,
     AuditChainHead,
@@ -161,18 +161,10 @@ def _prepared(db: BaseDatabaseWrapper, values: dict[str, Any], column: str) -> A
     return values[column]
 
 
-def _hashed_prefix(values: dict[str, Any]) -> bytes:
-    """The entry's canonical JSON up to its seq number, which the database appends."""
-    hashed = canonical_json(chained_fields(values))  # "seq" is 0 here: its number is cut off
-    if not hashed.endswith(b',"seq":0}'):
-        raise AssertionError("the canonical JSON of an audit entry must end with its seq")
-    return hashed[: -len(b"0}")]
-
-
 def _append_in_one_statement(db: BaseDatabaseWrapper, values: dict[str, Any]) -> int:
     """PostgreSQL: `_one_statement`, atomic by itself."""
     others = [_prepared(db, values, column) for column in _OTHER_COLUMNS]
-    return _run_append(db, values, _one_statement(), [_hashed_prefix(values), *others])
+    return _run_append(db, values, _one_statement(), [seq_prefix(chained_fields(values)), *others])
 
 
 def _append(db: BaseDatabaseWrapper, values: dict[str, Any]) -> int:
@@ -183,7 +175,7 @@ def _append(db: BaseDatabaseWrapper, values: dict[str, Any]) -> int:
     transaction, a savepoint-less atomic block marks it for rollback when the
     append fails: unlike PostgreSQL, SQLite would let it commit the rest."""
     others = [_prepared(db, values, column) for column in _OTHER_COLUMNS]
-    params = [*others, _hashed_prefix(values)]
+    params = [*others, seq_prefix(chained_fields(values))]
     triggered = moves_head(db)
     if triggered and not db.in_atomic_block:
         return _run_append(db, values, _sqlite_statement(), params)

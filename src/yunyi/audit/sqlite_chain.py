@@ -9,10 +9,11 @@ rebuilds the table. A connection opened without it moves the head itself (`moves
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Final
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+from yunyi.audit.chain import prefixed_hash
 
 HASH_FUNCTION: Final = "yunyi_audit_hash"
 HEAD_TRIGGER: Final = "audit_auditentry_moves_head"
@@ -24,15 +25,6 @@ _INSTALL: Final = (
     "UPDATE audit_auditchainhead SET seq = NEW.seq, hash = NEW.hash WHERE id = 1; END"
 )
 _REMOVE: Final = f"DROP TRIGGER IF EXISTS {HEAD_TRIGGER}"
-
-
-def prefixed_hash(prev_hash: str, prefix: bytes, seq: int) -> str:
-    """`entry_hash(prev_hash, fields)` of an entry whose canonical JSON is `prefix` followed by
-    its seq and the closing brace ("seq" is the last key)."""
-    digest = hashlib.sha256(prev_hash.encode())
-    digest.update(prefix)
-    digest.update(b"%d}" % seq)
-    return digest.hexdigest()
 
 
 def register_hash_function(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
