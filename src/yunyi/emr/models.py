@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from yunyi.emr.fields import DocumentField
+
 KEY = 255  # bounded index keys: see yunyi.emr.search.text.MAX_KEY
 # Index columns use NULL for "the element has no such part" (a coding without a system, a
 # conditional reference without an id): FHIR's `|code` asks for exactly that, and an empty string
@@ -23,7 +25,7 @@ class CurrentResource(models.Model):
     version_id = models.PositiveIntegerField()
     last_updated = models.DateTimeField()
     deleted = models.BooleanField(default=False)
-    document = models.JSONField(null=True)  # the whole resource with id and meta; null when deleted
+    document = DocumentField(null=True)  # the whole resource with id and meta; null when deleted
     # Which index tables hold rows of this resource (bit i: emr.store.indexing.INDEX_TABLES[i]), so
     # an update clears only those tables instead of issuing a DELETE on all seven.
     indexed_tables = models.PositiveSmallIntegerField(default=0)
@@ -60,7 +62,7 @@ class ResourceVersion(models.Model):
     version_id = models.PositiveIntegerField()
     last_updated = models.DateTimeField()
     method = models.CharField(max_length=6, choices=VersionMethod.choices)
-    document = models.JSONField(null=True)
+    document = DocumentField(null=True)
 
     class Meta:
         constraints = [

@@ -1,4 +1,4 @@
-"""The `ResourceStore` on the Django ORM: SQLite (embedded) and PostgreSQL (JSONB documents)."""
+"""The `ResourceStore` on the Django ORM (SQLite and PostgreSQL), documents kept as JSON text."""
 
 from __future__ import annotations
 
