@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from functools import reduce
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Cast
@@ -25,6 +26,7 @@ from yunyi.emr.store.sql import (
     INDEX_MODELS,
     NOTHING,
     SORT_FIELDS,
+    AmongSelected,
     criterion_q,
     matching_rows,
     selectivity_rank,
@@ -112,9 +114,10 @@ def _keyset(names: list[str], sort: tuple[SortKey, ...], cursor: Cursor) -> Q:
 def matching(plan: SearchPlan, *, now: datetime) -> QuerySet[CurrentResource]:
     """The matches of `plan`'s criteria. With no resource-column criterion, the query is driven
     from the index rows of the most selective criterion (`selectivity_rank`) and tests every
-    other one per candidate with ``EXISTS`` on the index tables' ``(resource, param, …)``
-    indexes. The type filter is then left out: index rows exist only for current, non-deleted
-    resources of their own type, and without it SQLite cannot choose to scan the whole type."""
+    other one per candidate on the index tables' ``(resource, param, …)`` indexes: with
+    ``EXISTS``, or on PostgreSQL after a reference to one resource as a chain (`_probe_chain`).
+    The type filter is then left out: index rows exist only for current, non-deleted resources
+    of their own type, and without it SQLite cannot choose to scan the whole type."""
     # One filter() call: each call clones the whole query, a large part of a search's CPU.
     criteria = plan.criteria
     conditions: list[Any] = []
@@ -125,6 +128,18 @@ def matching(plan: SearchPlan, *, now: datetime) -> QuerySet[CurrentResource]:
             *conditions, resource_type=plan.resource_type, deleted=False
         )
     driver = min(drivers, key=lambda i: (selectivity_rank(criteria[i]), i))
+    if (
+        connection.vendor == "postgresql"
+        and len(drivers) > 1
+        and selectivity_rank(criteria[driver]) == 0
+    ):
+        conditions = [AmongSelected(F("pk"), _probe_chain(plan, drivers, driver, now=now))]
+        conditions += [
+            criterion_q(plan.resource_type, c, now=now)
+            for i, c in enumerate(criteria)
+            if i not in drivers
+        ]
+        return CurrentResource.objects.filter(*conditions, deleted=False)
     for i, criterion in enumerate(criteria):
         if i == driver:
             rows = matching_rows(plan.resource_type, criterion, now=now)
@@ -137,6 +152,34 @@ def matching(plan: SearchPlan, *, now: datetime) -> QuerySet[CurrentResource]:
         else:
             conditions.append(criterion_q(plan.resource_type, criterion, now=now))
     return CurrentResource.objects.filter(*conditions, deleted=False)
+
+
+def _probe_chain(
+    plan: SearchPlan, drivers: list[int], driver: int, *, now: datetime
+) -> QuerySet[Any]:
+    """The ids of the resources that pass every criterion selecting by index rows, found from
+    the index rows alone: the driver's rows, then each other criterion in `selectivity_rank`
+    order keeps the ids that have a matching row of its own, each step run once over the ids of
+    the step before (`AmongSelected`). Only then are the survivors' resource rows read.
+
+    Why, on PostgreSQL: with ``EXISTS`` tests on the resource row, a generic plan for
+    `Observation?patient=X&code=Y&date=ge…` read every one of the patient's 124 observations
+    (their documents' pages) before testing the code that 18 of them have, and tested the date
+    of all 124 rather than of those 18; as a chain, the same search reads 570 buffers instead of
+    1,009 and costs PostgreSQL 0.33 ms instead of 0.52 ms at a million resources. Only after a
+    reference to one resource (rank 0), whose rows are one patient's or one encounter's few:
+    a driver matching many thousands would be materialised whole before the first page."""
+    criteria = plan.criteria
+    rows = matching_rows(plan.resource_type, criteria[driver], now=now)
+    assert rows is not None
+    probes = sorted(
+        (i for i in drivers if i != driver), key=lambda i: (selectivity_rank(criteria[i]), i)
+    )
+    for i in probes:
+        probe = matching_rows(plan.resource_type, criteria[i], now=now, typed=False)
+        assert probe is not None
+        rows = probe.filter(AmongSelected(F("resource_id"), rows.values("resource_id")))
+    return rows.values("resource_id")
 
 
 def count_matches(plan: SearchPlan, base: QuerySet[CurrentResource], *, now: datetime) -> int:

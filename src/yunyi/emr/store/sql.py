@@ -15,7 +15,9 @@ from functools import reduce
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model, Q, QuerySet
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Expression, F, Lookup, Model, Q, QuerySet, Subquery
+from django.db.models.sql.compiler import SQLCompiler
 
 from yunyi.emr.models import (
     CurrentResource,
@@ -66,6 +68,29 @@ SORT_FIELDS: dict[ParamType, str] = {
     ParamType.NUMBER: "value",
 }
 NOTHING = Q(pk__in=[])
+
+
+class AmongSelected(Lookup):  # type: ignore[type-arg]
+    """`lhs` is one of the ids a ``values("resource_id")`` subquery selects. PostgreSQL gets
+    ``lhs = ANY(ARRAY(subquery))``: the subquery runs first, once, as its own step, so the
+    planner cannot fold it into the outer query's joins and reorder them (`queries._probe_chain`);
+    other databases get ``lhs IN (subquery)``."""
+
+    lookup_name = "among_selected"
+    prepare_rhs = False
+
+    def __init__(self, lhs: Expression | F, rows: QuerySet[Any]) -> None:
+        super().__init__(lhs, Subquery(rows))
+
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
+    ) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = compiler.compile(self.lhs)
+        rhs, rhs_params = compiler.compile(self.rhs)  # "(SELECT ...)"
+        params = (*lhs_params, *rhs_params)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(ARRAY{rhs})", params
+        return f"{lhs} IN {rhs}", params
 
 
 def _any(conditions: list[Q]) -> Q:
