@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from tests.emr.conftest import patient
+from tests.support.migrations import migrate, migrated_back
 from yunyi.emr.fields import DocumentField
 from yunyi.emr.models import CurrentResource, ResourceVersion
 from yunyi.emr.store.django_store import DjangoResourceStore
@@ -75,16 +75,8 @@ def test_json_text_in_any_spelling_reads_as_its_object() -> None:
     assert field.to_python(big) == {"n": 2**70}
 
 
-def _migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_documents_stored_before_the_migration_read_back_unchanged_after_it() -> None:
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("emr")
     document = {
         "resourceType": "Patient",
         "id": "before-0008",
@@ -93,8 +85,7 @@ def test_documents_stored_before_the_migration_read_back_unchanged_after_it() ->
         "multipleBirthInteger": 2,
         "active": True,
     }
-    old_apps = _migrate(BEFORE)
-    try:
+    with migrated_back("emr", BEFORE) as old_apps:
         current = old_apps.get_model("emr", "CurrentResource")
         version = old_apps.get_model("emr", "ResourceVersion")
         at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -114,9 +105,7 @@ def test_documents_stored_before_the_migration_read_back_unchanged_after_it() ->
             method="create",
             document=document,
         )
-        _migrate(AFTER)
-    finally:
-        _migrate(latest)
+        migrate(AFTER)
     assert CurrentResource.objects.get(fhir_id="before-0008").document == document
     assert ResourceVersion.objects.get(fhir_id="before-0008").document == document
     store = DjangoResourceStore()

@@ -4,30 +4,19 @@ audit_seq)`: every row written before it is still found afterwards, by the same 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from tests.support.migrations import migrate, migrated_back
 from yunyi.emr.models import RecordAccess
 
 BEFORE = [("emr", "0006_record_access_progress")]
 AFTER = [("emr", "0007_record_access_keyed_by_lookup")]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_rows_written_before_the_new_key_are_found_after_it() -> None:
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("emr")
-    old_apps = _migrate(BEFORE)
-    try:
+    with migrated_back("emr", BEFORE) as old_apps:
         old = old_apps.get_model("emr", "RecordAccess")
         at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
         old.objects.bulk_create(
@@ -37,9 +26,7 @@ def test_rows_written_before_the_new_key_are_found_after_it() -> None:
                 old(audit_seq=9, patient_id="p-1", at=at),
             ]
         )
-        _migrate(AFTER)
-    finally:
-        _migrate(latest)
+        migrate(AFTER)
     found = sorted(RecordAccess.objects.values_list("patient_id", "audit_seq", "at"))
     assert found == [("p-1", 7, at), ("p-1", 9, at), ("张-2", 7, at)]
     assert RecordAccess._meta.pk is not None
