@@ -172,25 +172,31 @@ def fhir_response(
     return response
 
 
-# A placeholder for an entry's resource: a string holding NUL, which no request parameter
+# Where an entry's resource goes: a string of one NUL, which no request parameter
 # (`_without_nul`) and no stored document can contain, as JSON encodes it.
-_PLACEHOLDER: Final = re.compile(r'"\\u0000(\d+)\\u0000"')
+_SLOT: Final = "\x00"
+_SLOT_JSON: Final = '"\\u0000"'
 
 
 def _with_entry_texts(body: dict[str, Any], entry_texts: dict[int, str]) -> str:
-    """Encode a Bundle whose entries' resources are already encoded: each is encoded as a
-    placeholder, then the placeholders are replaced by the texts in one pass."""
+    """Encode a Bundle whose entries' resources are already encoded: each is encoded as a slot,
+    then the text is cut at the slots and the resources' texts go in between, in order."""
     texts: list[str] = []
     entries = []
     for entry in body.get("entry") or []:
         found = entry_texts.get(id(entry.get("resource")))
         if found is not None:
-            entry = {**entry, "resource": f"\x00{len(texts)}\x00"}
+            entry = {**entry, "resource": _SLOT}
             texts.append(found)
         entries.append(entry)
     skeleton = {**body, "entry": entries} if "entry" in body else body
-    text = jsontext.dumps(skeleton)
-    return _PLACEHOLDER.sub(lambda match: texts[int(match.group(1))], text)
+    parts = jsontext.dumps(skeleton).split(_SLOT_JSON)
+    if len(parts) != len(texts) + 1:  # a slot's spelling elsewhere: encode it all instead
+        return jsontext.dumps(body)
+    spliced = [parts[0]]
+    for text, part in zip(texts, parts[1:], strict=True):
+        spliced += (text, part)
+    return "".join(spliced)
 
 
 def error_response(error: ApplicationError, request: HttpRequest | None = None) -> HttpResponse:
