@@ -13,7 +13,13 @@ from tests.emr.conftest import observation, patient
 from yunyi.emr.search.parse import parse_search
 from yunyi.emr.search.plan import SearchPlan
 from yunyi.emr.store import queries
-from yunyi.emr.store.compiled_search import NotCompilable, SearchCache, compile_search, shape_of
+from yunyi.emr.store.compiled_search import (
+    NotCompilable,
+    SearchCache,
+    _constants_inlined,
+    compile_search,
+    shape_of,
+)
 from yunyi.emr.store.django_store import DjangoResourceStore
 
 
@@ -188,18 +194,50 @@ def test_only_searches_whose_plan_does_not_hang_on_a_string_prefix_are_prepared(
 ) -> None:
     from django.db import connection
 
-    cache = SearchCache()
+    cache = SearchCache(bounded_driver=queries._driven_by_bounds)
     by_code = plan_of("Observation", "patient=Patient/p1&code=8867-4")
-    by_name = plan_of("Patient", "name=wan&birthdate=1980-05-17")
+    # Driven by the birth date, which bounds its matches: the name prefix only filters them.
+    by_name_and_birth = plan_of("Patient", "name=wan&birthdate=1980-05-17")
+    # Driven by the gender, which does not: the best plan starts from the prefix.
+    by_name_and_gender = plan_of("Patient", "name=wan&gender=female")
     for _ in range(3):  # psycopg prepares a statement on its second run
         assert [row[2] for row in compiled_rows(cache, by_code)] == ["o0", "o1"]
-        assert [row[2] for row in compiled_rows(cache, by_name)] == ["p1"]
+        assert [row[2] for row in compiled_rows(cache, by_name_and_birth)] == ["p1"]
+        assert [row[2] for row in compiled_rows(cache, by_name_and_gender)] == ["p1"]
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
     assert any("emr_tokenindex" in sql and "emr_referenceindex" in sql for sql in prepared)
-    # A prefix's plan depends on the prefix: planned per search, never once for any value.
-    assert not any("emr_stringindex" in sql for sql in prepared)
+    with_names = [sql for sql in prepared if "emr_stringindex" in sql]
+    assert len(with_names) == 1
+    assert "emr_dateindex" in with_names[0] and "emr_tokenindex" not in with_names[0]
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone() == ("force_generic_plan",)
+
+
+@pytest.mark.postgres
+def test_prepared_searches_name_their_parameters_and_types_as_literals(
+    records: DjangoResourceStore,
+) -> None:
+    # A plan made for any values still sees which parameter and type it reads.
+    compiled = compile_search(
+        plan_of("Patient", "name=wan&birthdate=1980-05-17"),
+        lambda p: queries._page_query(p, now=datetime.now(UTC), count=50, cursor=None),
+        bounded_driver=True,
+    )
+    assert "= 'name'" in compiled.sql and "= 'birthdate'" in compiled.sql
+    assert "= 'Patient'" in compiled.sql
+    assert all(slot >= 0 for slot, _transform in compiled.parameters)
+    assert compiled.sql.count("%s") == len(compiled.parameters)
+
+
+def test_constants_are_quoted_and_percent_signs_stay_escaped() -> None:
+    sql, kept = _constants_inlined(
+        "SELECT %s, %s FROM t WHERE a LIKE %s AND b = '100%%'",
+        [(-1, "o'k%"), (0, 1), (-1, 7)],
+    )
+    assert sql == "SELECT 'o''k%%', %s FROM t WHERE a LIKE 7 AND b = '100%%'"
+    assert kept == [(0, 1)]
+    with pytest.raises(NotCompilable):
+        _constants_inlined("SELECT %s", [])

@@ -18,13 +18,17 @@ decided here: the ORM still writes all of its SQL.
 
 On PostgreSQL the compiled SQL runs with server-bound parameters (`prepared_cursor`), so each
 shape is parsed and planned once per connection instead of on every search — except shapes with
-string prefixes, whose best plan depends on the prefix (`CompiledSearch.plans_per_value`).
+string prefixes, whose best plan depends on the prefix (`CompiledSearch.plans_per_value`). A plan
+made once is made for any values, so the shape's constants are written into the SQL as literals
+(`_constants_inlined`): as bind parameters (``param = $2``) they hid from the planner which
+search parameter and type a query reads, and it guessed its row counts blind.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -33,6 +37,7 @@ from typing import Any, Final
 
 from django.db import connection
 from django.db.models import QuerySet
+from psycopg import sql as pg_sql
 
 from yunyi.core.compiled_query import prepared_cursor
 from yunyi.emr.search.plan import (
@@ -200,13 +205,21 @@ class CompiledSearch:
     parameters: tuple[tuple[int, Any], ...]
     columns: int
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+    # The search is driven from a criterion whose own index range bounds its matches
+    # (`SearchCache`'s `bounded_driver`): a string prefix in it only filters those.
+    bounded_driver: bool = False
 
     @functools.cached_property
     def plans_per_value(self) -> bool:
         """Whether PostgreSQL should plan this search for its values: how many rows a string
         prefix matches varies by orders of magnitude ("chen" or "chenoweth"), and a plan made
-        for any prefix (prepared statements get one: `plan_cache_mode` in the settings) may
-        start from the prefix where a date narrows far more. Such searches are not prepared."""
+        for any prefix (prepared statements get one: `plan_cache_mode` in the settings) cannot
+        start from the prefix, where an unselective criterion (`gender`) drives it. Such
+        searches are not prepared, unless a bounded criterion drives them (`bounded_driver`):
+        then any plan starts from it, and planning `Patient?name&birthdate` for its values
+        cost PostgreSQL twice what the rest of the search does."""
+        if self.bounded_driver:
+            return False
         return any(slot >= 0 and transform in _PATTERNS for slot, transform in self.parameters)
 
     def rows(self, slots: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -239,11 +252,45 @@ def _compile(query: QuerySet[Any, Any]) -> tuple[str, list[Any], Any]:
     return sql, list(params), compiler
 
 
+# A placeholder of the ORM's SQL, or a percent sign it escaped.
+_PLACEHOLDER_OR_PERCENT: Final = re.compile(r"(%s|%%)")
+
+
+def _constants_inlined(
+    sql: str, parameters: list[tuple[int, Any]]
+) -> tuple[str, list[tuple[int, Any]]]:
+    """PostgreSQL: `sql` with the shape's constants (`parameters` of slot -1) written in as
+    literals, quoted by psycopg, and the parameters left. A constant is equal in two
+    compilations with different values in every slot, so no request value is ever one."""
+    pieces = _PLACEHOLDER_OR_PERCENT.split(sql)
+    placeholders = sum(1 for piece in pieces if piece == "%s")
+    if placeholders != len(parameters):
+        raise NotCompilable
+    written: list[str] = []
+    kept: list[tuple[int, Any]] = []
+    given = iter(parameters)
+    for piece in pieces:
+        if piece != "%s":
+            written.append(piece)
+            continue
+        slot, constant = next(given)
+        if slot >= 0:
+            written.append(piece)
+            kept.append((slot, constant))
+        else:
+            written.append(pg_sql.Literal(constant).as_string().replace("%", "%%"))
+    return "".join(written), kept
+
+
 def compile_search(
-    plan: SearchPlan, build: Callable[[SearchPlan], QuerySet[Any, Any]], *, count: bool = False
+    plan: SearchPlan,
+    build: Callable[[SearchPlan], QuerySet[Any, Any]],
+    *,
+    count: bool = False,
+    bounded_driver: bool = False,
 ) -> CompiledSearch:
     """Compile the query `build` makes for `plan`'s shape (`count`: the number of its rows
-    instead); `NotCompilable` if it cannot be."""
+    instead; `bounded_driver`: see `CompiledSearch`); `NotCompilable` if it cannot be."""
     shape_of(plan, None)  # raises for the value kinds that cannot be compiled
     plan_a, markers_a = with_markers(plan, _marker_maker(1))
     plan_b, markers_b = with_markers(plan, _marker_maker(2))
@@ -269,23 +316,39 @@ def compile_search(
         if found is None:
             raise NotCompilable
         parameters.append(found)
+    if connection.vendor == "postgresql":
+        sql, parameters = _constants_inlined(sql, parameters)
     if count:
         # Only the ORM's own compiled SQL inside: every value is a parameter.
-        return CompiledSearch(f"SELECT COUNT(*) FROM ({sql}) counted", tuple(parameters), 1, ())  # noqa: S608
+        return CompiledSearch(
+            f"SELECT COUNT(*) FROM ({sql}) counted",  # noqa: S608
+            tuple(parameters),
+            1,
+            (),
+            bounded_driver,
+        )
     expressions = [select[0] for select in compiler.select[: compiler.col_count]]
     converters = tuple(
         (position, tuple(functions), expression)
         for position, (functions, expression) in compiler.get_converters(expressions).items()
     )
-    return CompiledSearch(sql, tuple(parameters), compiler.col_count, converters)
+    return CompiledSearch(sql, tuple(parameters), compiler.col_count, converters, bounded_driver)
 
 
 class SearchCache:
     """Compiled searches by shape (None: a shape that cannot be compiled); `count`: each
-    query's number of rows instead of its rows."""
+    query's number of rows instead of its rows; `bounded_driver`: whether the query a shape
+    builds is driven from a criterion whose own index range bounds its matches (decided by the
+    shape alone, see `CompiledSearch`)."""
 
-    def __init__(self, *, count: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        count: bool = False,
+        bounded_driver: Callable[[SearchPlan], bool] = lambda plan: False,
+    ) -> None:
         self._count = count
+        self._bounded_driver = bounded_driver
         self._compiled: dict[Hashable, CompiledSearch | None] = {}
         self._lock = threading.Lock()
 
@@ -305,7 +368,9 @@ class SearchCache:
             compiled = self._compiled[key]
         else:
             try:
-                compiled = compile_search(plan, build, count=self._count)
+                compiled = compile_search(
+                    plan, build, count=self._count, bounded_driver=self._bounded_driver(plan)
+                )
             except NotCompilable:
                 compiled = None
             with self._lock:

@@ -27,6 +27,7 @@ from yunyi.emr.store.sql import (
     NOTHING,
     SORT_FIELDS,
     AmongSelected,
+    bounds_its_matches,
     criterion_q,
     matching_rows,
     selectivity_rank,
@@ -121,13 +122,13 @@ def matching(plan: SearchPlan, *, now: datetime) -> QuerySet[CurrentResource]:
     # One filter() call: each call clones the whole query, a large part of a search's CPU.
     criteria = plan.criteria
     conditions: list[Any] = []
-    drivers = [i for i, criterion in enumerate(criteria) if selects_by_rows(criterion)]
-    if not drivers or any(c.param.column is not None for c in criteria):
+    drivers = _row_criteria(plan)
+    if not drivers:
         conditions = [criterion_q(plan.resource_type, c, now=now) for c in criteria]
         return CurrentResource.objects.filter(
             *conditions, resource_type=plan.resource_type, deleted=False
         )
-    driver = min(drivers, key=lambda i: (selectivity_rank(criteria[i]), i))
+    driver = drivers[0]
     if (
         connection.vendor == "postgresql"
         and len(drivers) > 1
@@ -152,6 +153,27 @@ def matching(plan: SearchPlan, *, now: datetime) -> QuerySet[CurrentResource]:
         else:
             conditions.append(criterion_q(plan.resource_type, criterion, now=now))
     return CurrentResource.objects.filter(*conditions, deleted=False)
+
+
+def _row_criteria(plan: SearchPlan) -> list[int]:
+    """The positions of the criteria that select by their own index rows, the driver of the
+    search first (lowest `selectivity_rank`, then the first given), when `matching` drives the
+    search from one; else none (a resource-column criterion, or none selecting by rows)."""
+    criteria = plan.criteria
+    if any(c.param.column is not None for c in criteria):
+        return []
+    drivers = [i for i, criterion in enumerate(criteria) if selects_by_rows(criterion)]
+    if not drivers:
+        return []
+    driver = min(drivers, key=lambda i: (selectivity_rank(criteria[i]), i))
+    return [driver, *(i for i in drivers if i != driver)]
+
+
+def _driven_by_bounds(plan: SearchPlan) -> bool:
+    """Whether `matching` drives `plan` from a criterion whose index range bounds its matches
+    (`bounds_its_matches`); the search can then be planned once (`CompiledSearch`)."""
+    drivers = _row_criteria(plan)
+    return bool(drivers) and bounds_its_matches(plan.criteria[drivers[0]])
 
 
 def _probe_chain(
@@ -197,7 +219,7 @@ def _cursor_for(row: tuple[Any, ...], count: int, forward: bool) -> str:
 
 
 # Page queries compiled once per search shape (see `compiled_search`).
-_PAGES = SearchCache()
+_PAGES = SearchCache(bounded_driver=_driven_by_bounds)
 _COUNTS = SearchCache(count=True)
 
 

@@ -305,6 +305,20 @@ def criterion_q(resource_type: str, criterion: Criterion, *, now: datetime) -> Q
     return ~Q(pk__in=rows.filter(matches).values("resource_id"))
 
 
+def bounds_its_matches(criterion: Criterion) -> bool:
+    """Whether `criterion`'s own index range bounds what it matches, whatever its values: a
+    reference to one resource (one patient's records), or a date equal to a day, month or year.
+    Decided by the criterion's shape alone, as `compiled_search` needs."""
+    param = criterion.param
+    if criterion.chain is not None or criterion.modifier is not None:
+        return False
+    if param.type is ParamType.REFERENCE:
+        return selectivity_rank(criterion) == 0
+    return param.type is ParamType.DATE and all(
+        isinstance(v, DateValue) and v.prefix is Prefix.EQ for v in criterion.values
+    )
+
+
 def selectivity_rank(criterion: Criterion) -> int:
     """How few resources `criterion` is likely to match, lower being fewer, judged from its
     shape alone (no statistics): a search is driven from its lowest-ranked criterion's index
