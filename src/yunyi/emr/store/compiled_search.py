@@ -217,7 +217,7 @@ class CompiledSearch:
         start from the prefix, where an unselective criterion (`gender`) drives it. Such
         searches are not prepared, unless a bounded criterion drives them (`bounded_driver`):
         then any plan starts from it, and planning `Patient?name&birthdate` for its values
-        cost PostgreSQL twice what the rest of the search does."""
+        cost PostgreSQL more than the rest of the search does."""
         if self.bounded_driver:
             return False
         return any(slot >= 0 and transform in _PATTERNS for slot, transform in self.parameters)
