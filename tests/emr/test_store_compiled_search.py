@@ -74,7 +74,8 @@ SAME_SHAPE = [
     ("Observation", "date=lt2021-01-01", "date=lt2023-01-01"),
     ("Observation", "date=2021-06-15", "date=2020-01-01"),
     ("Observation", "subject=Patient/p1,Patient/p2", "subject=Patient/p2,Patient/p9"),
-    ("Patient", "name=wang&birthdate=1980-05-17", "name=zhang&birthdate=1975"),
+    ("Patient", "name=wang&birthdate=1980-05-17", "name=zhang&birthdate=1975-03-02"),
+    ("Patient", "name=zhang&birthdate=1975", "name=wang&birthdate=1980"),
     ("Patient", "name=jose", "name=wei"),
     ("Patient", "family:exact=Wang", "family:exact=Zhang"),
     ("Patient", "name:contains=an", "name:contains=ng"),
@@ -198,12 +199,15 @@ def test_only_searches_whose_plan_does_not_hang_on_a_string_prefix_are_prepared(
     by_code = plan_of("Observation", "patient=Patient/p1&code=8867-4")
     # Driven by the birth date, which bounds its matches: the name prefix only filters them.
     by_name_and_birth = plan_of("Patient", "name=wan&birthdate=1980-05-17")
-    # Driven by the gender, which does not: the best plan starts from the prefix.
+    # Driven by the gender or a birth year, which do not: the best plan may start from the
+    # prefix.
     by_name_and_gender = plan_of("Patient", "name=wan&gender=female")
+    by_name_and_birth_year = plan_of("Patient", "name=zha&birthdate=1975")
     for _ in range(3):  # psycopg prepares a statement on its second run
         assert [row[2] for row in compiled_rows(cache, by_code)] == ["o0", "o1"]
         assert [row[2] for row in compiled_rows(cache, by_name_and_birth)] == ["p1"]
         assert [row[2] for row in compiled_rows(cache, by_name_and_gender)] == ["p1"]
+        assert [row[2] for row in compiled_rows(cache, by_name_and_birth_year)] == ["p2"]
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]

@@ -54,6 +54,7 @@ from yunyi.emr.search.plan import (
     Value,
 )
 from yunyi.emr.search.text import MAX_KEY, normalize_text
+from yunyi.emr.store.sql import within_a_day
 
 MAX_SHAPES: Final = 1000  # distinct shapes remembered per process; more are built each time
 
@@ -76,7 +77,9 @@ def _value_shape(criterion: Criterion, value: Value) -> Hashable:
     if isinstance(value, DateValue):
         if value.prefix is Prefix.AP:  # widened around "now": the SQL's values are computed
             raise NotCompilable
-        return ("date", value.prefix)
+        # Whether it spans a day at most: such a date can drive a prepared search
+        # (`sql.bounds_its_matches`), a month or a year cannot.
+        return ("date", value.prefix, within_a_day(value))
     if isinstance(value, TokenValue):
         return ("token", value.system_given, value.system is None, value.code is None)
     if isinstance(value, TextValue):

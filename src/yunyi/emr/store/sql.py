@@ -9,7 +9,7 @@ parameters, never SQL text.
 from __future__ import annotations
 
 import operator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 from typing import Any
@@ -307,16 +307,23 @@ def criterion_q(resource_type: str, criterion: Criterion, *, now: datetime) -> Q
 
 def bounds_its_matches(criterion: Criterion) -> bool:
     """Whether `criterion`'s own index range bounds what it matches, whatever its values: a
-    reference to one resource (one patient's records), or a date equal to a day, month or year.
-    Decided by the criterion's shape alone, as `compiled_search` needs."""
+    reference to one resource (one patient's records), or a date equal to one day or less (a
+    year would be a sixtieth of all patients). Decided by what the criterion's shape holds
+    (`compiled_search.shape_of`), as `compiled_search` needs."""
     param = criterion.param
     if criterion.chain is not None or criterion.modifier is not None:
         return False
     if param.type is ParamType.REFERENCE:
         return selectivity_rank(criterion) == 0
     return param.type is ParamType.DATE and all(
-        isinstance(v, DateValue) and v.prefix is Prefix.EQ for v in criterion.values
+        isinstance(v, DateValue) and v.prefix is Prefix.EQ and within_a_day(v)
+        for v in criterion.values
     )
+
+
+def within_a_day(value: DateValue) -> bool:
+    """Whether a date value spans one day or less (a day, or a time given to the second)."""
+    return value.high - value.low <= timedelta(days=1)
 
 
 def selectivity_rank(criterion: Criterion) -> int:
