@@ -46,13 +46,21 @@ def _serving(env: dict[str, str], cwd: Path, port: int) -> Iterator[subprocess.P
         log.close()
 
 
+def _wchan(pid: str) -> str:
+    """Where the kernel shows `pid` blocked; "" once it has exited (a recycled worker)."""
+    try:
+        return Path(f"/proc/{pid}/wchan").read_text()
+    except FileNotFoundError:
+        return ""
+
+
 def _workers_idle(master: int, *, count: int) -> None:
     """Wait until `count` workers wait for connections: a worker still starting up can miss a
     SIGTERM (it then gets the ini's worker-reload-mercy before it is killed)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        waiting = [pid for pid in children if Path(f"/proc/{pid}/wchan").read_text() in EPOLL_WAITS]
+        waiting = [pid for pid in children if _wchan(pid) in EPOLL_WAITS]
         if len(waiting) == count:
             return
         time.sleep(0.05)

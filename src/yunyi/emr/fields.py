@@ -52,5 +52,4 @@ class DocumentField(_TextField):
         return jsontext.dumps(self.to_python(value))
 
     def value_to_string(self, obj: models.Model) -> str:
-        value = self.value_from_object(obj)
-        return "" if value is None else jsontext.dumps(value)
+        return self.get_prep_value(self.value_from_object(obj)) or ""

@@ -14,7 +14,8 @@ both (the value itself, a LIKE pattern of it, SQLite's prefix bound, the backend
 adaptation). If anything does not fit (different SQL, an unexplained parameter, a value kind whose
 SQL is computed from it, such as numbers or ``ap`` dates), the shape is marked as not compilable
 and such searches keep being built by the ORM each time. Nothing about a search's meaning is
-decided here: the ORM still writes all of its SQL.
+decided here: the ORM still writes all of its SQL (on PostgreSQL its constants are then spelled
+as literals, below).
 
 On PostgreSQL the compiled SQL runs with server-bound parameters (`prepared_cursor`), so each
 shape is parsed and planned once per connection instead of on every search — except shapes with

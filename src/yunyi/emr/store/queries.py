@@ -134,7 +134,7 @@ def matching(plan: SearchPlan, *, now: datetime) -> QuerySet[CurrentResource]:
         and len(drivers) > 1
         and selectivity_rank(criteria[driver]) == 0
     ):
-        conditions = [AmongSelected(F("pk"), _probe_chain(plan, drivers, driver, now=now))]
+        conditions = [AmongSelected(F("pk"), _probe_chain(plan, drivers, now=now))]
         conditions += [
             criterion_q(plan.resource_type, c, now=now)
             for i, c in enumerate(criteria)
@@ -156,17 +156,14 @@ def matching(plan: SearchPlan, *, now: datetime) -> QuerySet[CurrentResource]:
 
 
 def _row_criteria(plan: SearchPlan) -> list[int]:
-    """The positions of the criteria that select by their own index rows, the driver of the
-    search first (lowest `selectivity_rank`, then the first given), when `matching` drives the
-    search from one; else none (a resource-column criterion, or none selecting by rows)."""
+    """The positions of the criteria that select by their own index rows, by `selectivity_rank`
+    (then as given), so the first is the search's driver, when `matching` drives the search
+    from one; else none (a resource-column criterion, or none selecting by rows)."""
     criteria = plan.criteria
     if any(c.param.column is not None for c in criteria):
         return []
-    drivers = [i for i, criterion in enumerate(criteria) if selects_by_rows(criterion)]
-    if not drivers:
-        return []
-    driver = min(drivers, key=lambda i: (selectivity_rank(criteria[i]), i))
-    return [driver, *(i for i in drivers if i != driver)]
+    rows = [i for i, criterion in enumerate(criteria) if selects_by_rows(criterion)]
+    return sorted(rows, key=lambda i: (selectivity_rank(criteria[i]), i))
 
 
 def _driven_by_bounds(plan: SearchPlan) -> bool:
@@ -176,13 +173,12 @@ def _driven_by_bounds(plan: SearchPlan) -> bool:
     return bool(drivers) and bounds_its_matches(plan.criteria[drivers[0]])
 
 
-def _probe_chain(
-    plan: SearchPlan, drivers: list[int], driver: int, *, now: datetime
-) -> QuerySet[Any]:
-    """The ids of the resources that pass every criterion selecting by index rows, found from
-    the index rows alone: the driver's rows, then each other criterion in `selectivity_rank`
-    order keeps the ids that have a matching row of its own, each step run once over the ids of
-    the step before (`AmongSelected`). Only then are the survivors' resource rows read.
+def _probe_chain(plan: SearchPlan, drivers: list[int], *, now: datetime) -> QuerySet[Any]:
+    """The ids of the resources that pass every criterion selecting by index rows (`drivers`,
+    from `_row_criteria`), found from the index rows alone: the driver's rows, then each other
+    criterion in `selectivity_rank` order keeps the ids that have a matching row of its own,
+    each step run once over the ids of the step before (`AmongSelected`). Only then are the
+    survivors' resource rows read.
 
     Why, on PostgreSQL: with ``EXISTS`` tests on the resource row, a generic plan for
     `Observation?patient=X&code=Y&date=ge…` read every one of the patient's 124 observations
@@ -192,12 +188,9 @@ def _probe_chain(
     reference to one resource (rank 0), whose rows are one patient's or one encounter's few:
     a driver matching many thousands would be materialised whole before the first page."""
     criteria = plan.criteria
-    rows = matching_rows(plan.resource_type, criteria[driver], now=now)
+    rows = matching_rows(plan.resource_type, criteria[drivers[0]], now=now)
     assert rows is not None
-    probes = sorted(
-        (i for i in drivers if i != driver), key=lambda i: (selectivity_rank(criteria[i]), i)
-    )
-    for i in probes:
+    for i in drivers[1:]:  # in `selectivity_rank` order (`_row_criteria`)
         probe = matching_rows(plan.resource_type, criteria[i], now=now, typed=False)
         assert probe is not None
         rows = probe.filter(AmongSelected(F("resource_id"), rows.values("resource_id")))
