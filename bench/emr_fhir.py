@@ -98,7 +98,7 @@ def bulk_load(start: int, stop: int, *, batch: int = 50) -> int:
     from yunyi.emr.search.dates import format_instant
     from yunyi.emr.search.extract import extract_index_rows
     from yunyi.emr.store.indexing import INDEX_TABLES, concrete_field, table_mask, write_index_rows
-    from yunyi.emr.store.writes import VERSION_FIELDS
+    from yunyi.emr.store.writes import VERSION_FIELDS, compartment_text
 
     row_lists = ("token", "string", "date", "reference", "quantity", "uri", "number")
     current_fields = (
@@ -110,6 +110,7 @@ def bulk_load(start: int, stop: int, *, batch: int = 50) -> int:
         "deleted",
         "document",
         "indexed_tables",
+        "patients",
     )
     postgresql = connection.vendor == "postgresql"
     quote = connection.ops.quote_name
@@ -144,7 +145,19 @@ def bulk_load(start: int, stop: int, *, batch: int = 50) -> int:
                     next_pk += 1
                     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
                     kind, fhir_id = document["resourceType"], document["id"]
-                    current.append((next_pk, kind, fhir_id, 1, when, False, text, table_mask(rows)))
+                    current.append(
+                        (
+                            next_pk,
+                            kind,
+                            fhir_id,
+                            1,
+                            when,
+                            False,
+                            text,
+                            table_mask(rows),
+                            compartment_text(document),
+                        )
+                    )
                     versions.append((next_pk, kind, fhir_id, 1, when, "create", text))
                     index_entries.append((next_pk, kind, rows))
             written += len(current)

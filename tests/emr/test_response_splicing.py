@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from yunyi.emr import jsontext
+from yunyi.emr.bundles import StoredText
 from yunyi.emr.http import _with_entry_texts
 
 
@@ -42,3 +43,12 @@ def test_a_body_holding_the_slot_elsewhere_is_encoded_whole() -> None:
     sent = _with_entry_texts(body, {id(resource): '{"resourceType": "Patient", "id": "a"}'})
     assert sent == jsontext.dumps(body)
     assert json.loads(sent) == body
+
+
+def test_slots_in_a_body_encoded_whole_become_their_parsed_documents() -> None:
+    slot = StoredText()
+    body = _bundle([slot], url="\x00")  # type: ignore[list-item]
+    text = '{"resourceType":"Patient","id":"a"}'
+    sent = _with_entry_texts(body, {id(slot): text})
+    assert json.loads(sent)["entry"][0]["resource"] == {"resourceType": "Patient", "id": "a"}
+    assert json.loads(sent)["link"][0]["url"] == "\x00"

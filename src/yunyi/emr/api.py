@@ -178,6 +178,9 @@ def _search(
     )
     summary = next((value for name, value in params if name == "_summary"), None)
     elements_text = next((value for name, value in params if name == "_elements"), "")
+    # Entries whose resource is the stored document itself (not shaped by _summary/_elements)
+    # carry its stored text.
+    texts: dict[int, str] = {}
     body = searchset(
         base=base,
         url=f"{base}/{resource_type}",
@@ -187,14 +190,8 @@ def _search(
         unknown=result.unknown,
         summary=summary,
         elements=[e.strip() for e in elements_text.split(",") if e.strip()],
+        texts=texts,
     )
-    # Entries whose resource is the stored document itself (not shaped by _summary/_elements)
-    # carry its stored text.
-    texts = {
-        id(found.resource): found.text
-        for found in (*result.page.resources, *result.page.included)
-        if found.text is not None
-    }
     return fhir_response(body, request=request, entry_texts=texts)
 
 

@@ -62,6 +62,16 @@ def summary_elements(resource_type: str) -> frozenset[str] | None:
     return frozenset(names)
 
 
+# The `_summary` values that shape a resource (`shaped`); any other sends it whole.
+SUMMARY_MODES: Final = frozenset({"text", "data", "true"})
+
+
+class StoredText:
+    """Where a Bundle entry's resource goes as its stored text (`searchset(texts=...)`)."""
+
+    __slots__ = ()
+
+
 def shaped(resource: dict[str, Any], *, summary: str | None, elements: Sequence[str]) -> Any:
     """`_elements` (top-level elements to keep) and `_summary` (R4 §3.1.1.5.8: true: the summary
     elements only; text: the narrative and mandatory elements; data: everything but the
@@ -99,7 +109,12 @@ def searchset(
     unknown: Sequence[str],
     summary: str | None,
     elements: Sequence[str],
+    texts: dict[int, str] | None = None,
 ) -> dict[str, Any]:
+    """The searchset Bundle of `page`. With `texts`, an entry whose resource goes out as the
+    store kept it holds a `StoredText` slot instead, and `texts` maps the slot's `id()` to the
+    stored text (`http.fhir_response(entry_texts=...)` puts it in): the documents are sent
+    without being parsed."""
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -113,11 +128,19 @@ def searchset(
     if page.previous_cursor:
         links.append({"relation": "previous", "url": link_url(url, pairs, page.previous_cursor)})
     bundle["link"] = links
-    entries = [
-        _entry(base, r, shaped(r.resource or {}, summary=summary, elements=elements), "match")
-        for r in page.resources
-    ]
-    entries += [_entry(base, r, r.resource, "include") for r in page.included]
+    whole = summary not in SUMMARY_MODES and not elements
+
+    def resource_of(found: StoredResource, *, match: bool) -> Any:
+        if texts is not None and found.text is not None and (whole or not match):
+            slot = StoredText()
+            texts[id(slot)] = found.text
+            return slot
+        if not match:
+            return found.resource
+        return shaped(found.resource or {}, summary=summary, elements=elements)
+
+    entries = [_entry(base, r, resource_of(r, match=True), "match") for r in page.resources]
+    entries += [_entry(base, r, resource_of(r, match=False), "include") for r in page.included]
     if unknown:
         warning = operation_outcome(
             [

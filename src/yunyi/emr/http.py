@@ -163,7 +163,8 @@ def fhir_response(
         response = HttpResponse(status=status)
     else:
         if _pretty(request):
-            text = json.dumps(body, ensure_ascii=False, indent=2)
+            whole = _with_entries_parsed(body, entry_texts) if entry_texts else body
+            text = json.dumps(whole, ensure_ascii=False, indent=2)
         elif text is None:
             text = _with_entry_texts(body, entry_texts) if entry_texts else jsontext.dumps(body)
         response = HttpResponse(text, status=status, content_type=f"{FHIR_JSON}; charset=utf-8")
@@ -192,11 +193,23 @@ def _with_entry_texts(body: dict[str, Any], entry_texts: dict[int, str]) -> str:
     skeleton = {**body, "entry": entries} if "entry" in body else body
     parts = jsontext.dumps(skeleton).split(_SLOT_JSON)
     if len(parts) != len(texts) + 1:  # a slot's spelling elsewhere: encode it all instead
-        return jsontext.dumps(body)
+        return jsontext.dumps(_with_entries_parsed(body, entry_texts))
     spliced = [parts[0]]
     for text, part in zip(texts, parts[1:], strict=True):
         spliced += (text, part)
     return "".join(spliced)
+
+
+def _with_entries_parsed(body: dict[str, Any], entry_texts: dict[int, str]) -> dict[str, Any]:
+    """`body` with the resources `entry_texts` holds the text of as documents, for an encoder
+    that does not splice."""
+    if "entry" not in body:
+        return body
+    entries = []
+    for entry in body["entry"]:
+        found = entry_texts.get(id(entry.get("resource")))
+        entries.append(entry if found is None else {**entry, "resource": jsontext.loads(found)})
+    return {**body, "entry": entries}
 
 
 def error_response(error: ApplicationError, request: HttpRequest | None = None) -> HttpResponse:

@@ -29,6 +29,11 @@ class CurrentResource(models.Model):
     # Which index tables hold rows of this resource (bit i: emr.store.indexing.INDEX_TABLES[i]), so
     # an update clears only those tables instead of issuing a DELETE on all seven.
     indexed_tables = models.PositiveSmallIntegerField(default=0)
+    # The ids of the patients whose record the version belongs to (its Patient compartment,
+    # `search.compartment`), separated by spaces, kept at write time: every search names them in
+    # its audit entry, and reading them here spares parsing each returned document. NULL for rows
+    # written before migration 0009 (and tombstones): those are derived from the document.
+    patients = models.TextField(null=True)  # noqa: DJ001 - NULL: not kept, "" none
 
     class Meta:
         constraints = [

@@ -292,7 +292,7 @@ def record_search(
                 actor=actor,
                 interaction=Interaction.SEARCH,
                 resource_type=resource_type,
-                patients=patients_of(r.resource for r in returned),
+                patients=patients_of(returned),
                 detail={
                     "params": sorted({name for name, _value in params}),
                     "ids": [r.reference for r in returned[:MAX_LISTED_IDS]],

@@ -12,6 +12,7 @@ from yunyi.audit.services import audit_record
 from yunyi.emr.access_log import ACTION_PREFIX, project_soon
 from yunyi.emr.policy import Actor
 from yunyi.emr.search.compartment import compartment_patients
+from yunyi.emr.store.protocol import StoredResource
 
 MAX_LISTED_IDS: Final = 1000  # search pages are capped at this size too
 
@@ -27,11 +28,18 @@ def read_transaction() -> contextlib.AbstractContextManager[None]:
     return contextlib.nullcontext()
 
 
-def patients_of(resources: Iterable[dict[str, Any] | None]) -> set[str]:
+def patients_of(resources: Iterable[StoredResource | dict[str, Any] | None]) -> set[str]:
+    """The patients whose records `resources` (documents, or stored versions) belong to: as the
+    store kept them (`StoredResource.patients`), else from the documents."""
     found: set[str] = set()
-    for resource in resources:
-        if resource is not None:
-            found |= compartment_patients(resource)
+    for item in resources:
+        if isinstance(item, StoredResource):
+            if item.patients is not None:
+                found |= item.patients
+                continue
+            item = item.resource
+        if item is not None:
+            found |= compartment_patients(item)
     return found
 
 

@@ -13,30 +13,113 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
+from yunyi.emr import jsontext
 from yunyi.emr.search.plan import SearchPlan
 
 
-@dataclass(frozen=True, slots=True)
+class _Unparsed:
+    """The document of a `StoredResource` made from its text and not parsed yet."""
+
+
+_UNPARSED: Final = _Unparsed()
+
+
 class StoredResource:
+    """One version of a resource, immutable. `resource` is the document (None for a deletion
+    tombstone). A store that read the document as JSON text passes `text` (and may leave out
+    `resource`, parsed on first use): a response carries the text as it is, so a search page is
+    answered without parsing its documents. `patients`: the ids of the patients whose record the
+    version belongs to, when the store kept them (`trail.patients_of` derives them otherwise)."""
+
+    __slots__ = (
+        "_resource",
+        "id",
+        "last_updated",
+        "method",
+        "patients",
+        "resource_type",
+        "text",
+        "version_id",
+    )
+
     resource_type: str
     id: str
     version_id: str
     last_updated: datetime
     method: str  # "create", "update" or "delete": how this version came to be
-    resource: dict[str, Any] | None  # None for a deletion tombstone
-    # `resource` as JSON text, when the store read it as such: a response can carry it as it is
-    # instead of encoding the document again. Equal in content to `resource`, never compared.
-    text: str | None = field(default=None, compare=False, repr=False)
+    text: str | None
+    patients: frozenset[str] | None
+    _resource: dict[str, Any] | _Unparsed | None
+
+    def __init__(
+        self,
+        resource_type: str,
+        id: str,
+        version_id: str,
+        last_updated: datetime,
+        method: str,
+        resource: dict[str, Any] | _Unparsed | None = _UNPARSED,
+        text: str | None = None,
+        *,
+        patients: frozenset[str] | None = None,
+    ) -> None:
+        if isinstance(resource, _Unparsed) and text is None:
+            raise TypeError("a stored resource needs its document or its text")
+        for name, value in (
+            ("resource_type", resource_type),
+            ("id", id),
+            ("version_id", version_id),
+            ("last_updated", last_updated),
+            ("method", method),
+            ("text", text),
+            ("patients", patients),
+            ("_resource", resource),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a stored resource is immutable ({name})")
+
+    @property
+    def resource(self) -> dict[str, Any] | None:
+        document = self._resource
+        if isinstance(document, _Unparsed):
+            document = jsontext.loads(self.text or "")
+            object.__setattr__(self, "_resource", document)
+        return document
 
     @property
     def deleted(self) -> bool:
-        return self.resource is None
+        return self._resource is None
 
     @property
     def reference(self) -> str:
         return f"{self.resource_type}/{self.id}"
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.resource_type,
+            self.id,
+            self.version_id,
+            self.last_updated,
+            self.method,
+            self.resource,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StoredResource):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # equal by content, and the content is a dict
+
+    def __repr__(self) -> str:
+        return (
+            f"StoredResource({self.resource_type}/{self.id}/_history/{self.version_id}, "
+            f"{self.method}, {self.last_updated.isoformat()})"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,6 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from yunyi.core.errors import ApplicationError
-from yunyi.emr import jsontext
 from yunyi.emr.errors import EmrErrorCode
 from yunyi.emr.models import CurrentResource, ReferenceIndex
 from yunyi.emr.search.declarations import ParamType
@@ -37,19 +36,31 @@ from yunyi.emr.store.totals import estimated_total
 
 ROW_FIELDS = ("pk", "resource_type", "fhir_id", "version_id", "last_updated", "document")
 # A search page reads each document as its stored JSON text, which the response can carry as it
-# is (`StoredResource.text`).
-TEXT_ROW_FIELDS = (*ROW_FIELDS[:5], "document_text")
+# is (`StoredResource.text`), and the patients the row keeps: the page's audit entry names them,
+# so its documents need not be parsed.
+TEXT_ROW_FIELDS = (*ROW_FIELDS[:5], "document_text", "patients")
+# Where a page row's sort values start (`_cursor_for`).
+_SORT_VALUES = len(TEXT_ROW_FIELDS)
 
 
 def stored(row: tuple[Any, ...]) -> StoredResource:
-    """A resource from a `ROW_FIELDS` or `TEXT_ROW_FIELDS` row."""
+    """A resource from a `ROW_FIELDS` or `TEXT_ROW_FIELDS` row. From its text, the document is
+    parsed only when something asks for it."""
     _pk, resource_type, fhir_id, version_id, last_updated, document = row[:6]
-    text = None
-    if isinstance(document, str):
-        text, document = document, jsontext.loads(document)
     method = "create" if version_id == 1 else "update"
+    if not isinstance(document, str):
+        return StoredResource(
+            resource_type, fhir_id, str(version_id), last_updated, method, document
+        )
+    kept = row[6] if len(row) > 6 else None
     return StoredResource(
-        resource_type, fhir_id, str(version_id), last_updated, method, document, text
+        resource_type,
+        fhir_id,
+        str(version_id),
+        last_updated,
+        method,
+        text=document,
+        patients=None if kept is None else frozenset(kept.split()),
     )
 
 
@@ -208,7 +219,9 @@ def count_matches(plan: SearchPlan, base: QuerySet[CurrentResource], *, now: dat
 
 
 def _cursor_for(row: tuple[Any, ...], count: int, forward: bool) -> str:
-    return encode_cursor(Cursor(tuple(row[6 : 6 + count]), int(row[0]), forward))
+    return encode_cursor(
+        Cursor(tuple(row[_SORT_VALUES : _SORT_VALUES + count]), int(row[0]), forward)
+    )
 
 
 # Page queries compiled once per search shape (see `compiled_search`).

@@ -23,6 +23,7 @@ from yunyi.core.compiled_query import CompiledQuery
 from yunyi.core.errors import ApplicationError
 from yunyi.emr.errors import EmrErrorCode
 from yunyi.emr.models import CurrentResource, ResourceVersion, VersionMethod
+from yunyi.emr.search.compartment import compartment_patients
 from yunyi.emr.search.dates import format_instant
 from yunyi.emr.search.extract import IndexRows, extract_index_rows
 from yunyi.emr.store import totals
@@ -456,6 +457,7 @@ _CURRENT_FIELDS: Final = (
     "deleted",
     "document",
     "indexed_tables",
+    "patients",
 )
 
 
@@ -469,6 +471,14 @@ def _db_document(db: BaseDatabaseWrapper, item: _Pending) -> Any:
     return item.db_document
 
 
+def compartment_text(document: dict[str, Any] | None) -> str | None:
+    """`CurrentResource.patients` of a version: its compartment's patient ids, space-separated
+    (FHIR ids have no spaces); None for a tombstone."""
+    if document is None:
+        return None
+    return " ".join(sorted(compartment_patients(document)))
+
+
 def _current_values(db: BaseDatabaseWrapper, item: _Pending, row: _Row, stamp: Any) -> list[Any]:
     document = _db_document(db, item)
     return [
@@ -479,6 +489,7 @@ def _current_values(db: BaseDatabaseWrapper, item: _Pending, row: _Row, stamp: A
         row.deleted,
         document,
         row.indexed_tables,
+        compartment_text(item.document),
     ]
 
 
