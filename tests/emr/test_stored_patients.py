@@ -45,7 +45,7 @@ def _last_search() -> AuditEntry:
 def test_a_stored_resource_made_from_text_parses_it_when_asked_and_once() -> None:
     text = '{"resourceType":"Patient","id":"a","name":[{"family":"王"}]}'
     found = StoredResource("Patient", "a", "1", MOMENT, "create", text=text)
-    assert found._resource is not None and not isinstance(found._resource, dict)
+    assert found._document is not None and not isinstance(found._document, dict)
     assert not found.deleted  # known without parsing
     document = found.resource
     assert document == json.loads(text)
@@ -120,7 +120,7 @@ def test_a_search_page_is_audited_with_its_patients_without_parsing_its_document
         params=[("code", "http://snomed.info/sct|44054006")],
     )
     assert len(result.page.resources) == 3
-    assert all(not isinstance(r._resource, dict) for r in result.page.resources)
+    assert all(not isinstance(r._document, dict) for r in result.page.resources)
     assert _last_search().detail["patients"] == ["p1", "p2", "p3"]
     # Parsed on demand, equal to what was written.
     assert {r.resource["subject"]["reference"] for r in result.page.resources} == {  # type: ignore[index]

@@ -26,73 +26,40 @@ class _Unparsed:
 _UNPARSED: Final = _Unparsed()
 
 
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class StoredResource:
     """One version of a resource, immutable. `resource` is the document (None for a deletion
-    tombstone). A store that read the document as JSON text passes `text` (and may leave out
-    `resource`, parsed on first use): a response carries the text as it is, so a search page is
+    tombstone). A store that read the document as JSON text passes `text` (and may leave out the
+    document, parsed on first use): a response carries the text as it is, so a search page is
     answered without parsing its documents. `patients`: the ids of the patients whose record the
-    version belongs to, when the store kept them (`trail.patients_of` derives them otherwise)."""
-
-    __slots__ = (
-        "_resource",
-        "id",
-        "last_updated",
-        "method",
-        "patients",
-        "resource_type",
-        "text",
-        "version_id",
-    )
+    version belongs to, when the store kept them (`trail.patients_of` derives them otherwise).
+    A frozen dataclass: a search page builds one per row, and its generated `__init__` is the
+    cheapest immutable one (about 1 µs, a hand-written one 2.8 µs)."""
 
     resource_type: str
     id: str
     version_id: str
     last_updated: datetime
     method: str  # "create", "update" or "delete": how this version came to be
-    text: str | None
-    patients: frozenset[str] | None
-    _resource: dict[str, Any] | _Unparsed | None
+    _document: dict[str, Any] | _Unparsed | None = _UNPARSED  # `resource`, once parsed
+    text: str | None = None
+    patients: frozenset[str] | None = field(default=None, kw_only=True)
 
-    def __init__(
-        self,
-        resource_type: str,
-        id: str,
-        version_id: str,
-        last_updated: datetime,
-        method: str,
-        resource: dict[str, Any] | _Unparsed | None = _UNPARSED,
-        text: str | None = None,
-        *,
-        patients: frozenset[str] | None = None,
-    ) -> None:
-        if isinstance(resource, _Unparsed) and text is None:
+    def __post_init__(self) -> None:
+        if self.text is None and isinstance(self._document, _Unparsed):
             raise TypeError("a stored resource needs its document or its text")
-        for name, value in (
-            ("resource_type", resource_type),
-            ("id", id),
-            ("version_id", version_id),
-            ("last_updated", last_updated),
-            ("method", method),
-            ("text", text),
-            ("patients", patients),
-            ("_resource", resource),
-        ):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"a stored resource is immutable ({name})")
 
     @property
     def resource(self) -> dict[str, Any] | None:
-        document = self._resource
+        document = self._document
         if isinstance(document, _Unparsed):
             document = jsontext.loads(self.text or "")
-            object.__setattr__(self, "_resource", document)
+            object.__setattr__(self, "_document", document)  # frozen to callers, not to itself
         return document
 
     @property
     def deleted(self) -> bool:
-        return self._resource is None
+        return self._document is None
 
     @property
     def reference(self) -> str:
