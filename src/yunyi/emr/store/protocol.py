@@ -34,7 +34,7 @@ class StoredResource:
     answered without parsing its documents. `patients`: the ids of the patients whose record the
     version belongs to, when the store kept them (`trail.patients_of` derives them otherwise).
     A frozen dataclass: a search page builds one per row, and its generated `__init__` is the
-    cheapest immutable one (about 1 µs, a hand-written one 2.8 µs)."""
+    cheapest immutable one (1.3 µs; a hand-written one took 2.8 µs)."""
 
     resource_type: str
     id: str
