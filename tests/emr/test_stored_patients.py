@@ -9,28 +9,39 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from tests.emr.api_support import system_client
 from tests.emr.conftest import observation
 from yunyi.audit.models import AuditEntry
+from yunyi.emr.fields import PatientIdsField
 from yunyi.emr.models import CurrentResource
 from yunyi.emr.policy import Actor
 from yunyi.emr.services import record_search
 from yunyi.emr.store.django_store import DjangoResourceStore
-from yunyi.emr.store.protocol import StoredResource
+from yunyi.emr.store.protocol import Create, StoredResource
 
 MOMENT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def _kept(resource_type: str, fhir_id: str) -> str | None:
+    """The column's text as stored."""
     row = CurrentResource.objects.get(resource_type=resource_type, fhir_id=fhir_id)
-    return row.patients
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT patients FROM {CurrentResource._meta.db_table} WHERE id = %s",
+            [row.pk],
+        )
+        (text,) = cursor.fetchone()
+    return text
 
 
-def _condition(patient: str, code: str = "44054006") -> dict[str, Any]:
+def _condition(
+    patient: str = "", code: str = "44054006", *, reference: str | None = None
+) -> dict[str, Any]:
     return {
         "resourceType": "Condition",
-        "subject": {"reference": f"Patient/{patient}"},
+        "subject": {"reference": reference or f"Patient/{patient}"},
         "code": {"coding": [{"system": "http://snomed.info/sct", "code": code}]},
     }
 
@@ -65,6 +76,16 @@ def test_a_stored_resource_is_immutable_and_needs_its_document_or_text() -> None
     assert "Patient/a/_history/2" in repr(tombstone)
 
 
+def test_patient_ids_are_kept_as_sorted_space_separated_text_and_read_back_as_a_set() -> None:
+    field = PatientIdsField(null=True)
+    assert field.get_prep_value(frozenset({"b-2", "a.1"})) == "a.1 b-2"
+    assert field.get_prep_value(frozenset()) == ""  # in no patient's record
+    assert field.get_prep_value(None) is None  # not kept
+    assert field.from_db_value("a.1 b-2", None, connection) == frozenset({"a.1", "b-2"})
+    assert field.from_db_value("", None, connection) == frozenset()
+    assert field.from_db_value(None, None, connection) is None
+
+
 # --- what a write keeps -----------------------------------------------------------------------
 
 
@@ -89,14 +110,10 @@ def test_writes_keep_the_compartment_patients_of_the_current_version(
 def test_a_transaction_keeps_the_patients_of_every_entry_it_writes(
     store: DjangoResourceStore,
 ) -> None:
-    from yunyi.emr.store.protocol import Create
-
     created = store.write_all(
         [
             Create({"resourceType": "Patient"}, full_url="urn:uuid:p"),
-            Create(
-                {**_condition("placeholder"), "subject": {"reference": "urn:uuid:p"}},
-            ),
+            Create(_condition(reference="urn:uuid:p")),
         ]
     )
     patient, condition = created

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from yunyi.emr.fields import DocumentField
+from yunyi.emr.fields import DocumentField, PatientIdsField
 
 KEY = 255  # bounded index keys: see yunyi.emr.search.text.MAX_KEY
 # Index columns use NULL for "the element has no such part" (a coding without a system, a
@@ -30,10 +30,10 @@ class CurrentResource(models.Model):
     # an update clears only those tables instead of issuing a DELETE on all seven.
     indexed_tables = models.PositiveSmallIntegerField(default=0)
     # The ids of the patients whose record the version belongs to (its Patient compartment,
-    # `search.compartment`), separated by spaces, kept at write time: every search names them in
-    # its audit entry, and reading them here spares parsing each returned document. NULL for rows
-    # written before migration 0009 (and tombstones): those are derived from the document.
-    patients = models.TextField(null=True)  # noqa: DJ001 - NULL: not kept, "" none
+    # `search.compartment`), kept at write time: every search names them in its audit entry, and
+    # reading them here spares parsing each returned document. NULL for rows written before
+    # migration 0009 (and tombstones): those are derived from the document.
+    patients = PatientIdsField(null=True)  # NULL: not kept; empty: in no patient's record
 
     class Meta:
         constraints = [

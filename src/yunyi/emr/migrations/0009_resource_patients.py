@@ -3,7 +3,9 @@
 documents. A nullable column: adding it rewrites nothing, and rows written before it stay NULL,
 which readers take as "derive them from the document"."""
 
-from django.db import migrations, models
+from django.db import migrations
+
+import yunyi.emr.fields
 
 
 class Migration(migrations.Migration):
@@ -13,6 +15,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="currentresource",
             name="patients",
-            field=models.TextField(null=True),
+            field=yunyi.emr.fields.PatientIdsField(null=True),
         ),
     ]

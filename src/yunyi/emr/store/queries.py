@@ -52,7 +52,6 @@ def stored(row: tuple[Any, ...]) -> StoredResource:
         return StoredResource(
             resource_type, fhir_id, str(version_id), last_updated, method, document
         )
-    kept = row[6] if len(row) > 6 else None
     return StoredResource(
         resource_type,
         fhir_id,
@@ -60,7 +59,7 @@ def stored(row: tuple[Any, ...]) -> StoredResource:
         last_updated,
         method,
         text=document,
-        patients=None if kept is None else frozenset(kept.split()),
+        patients=row[6],
     )
 
 

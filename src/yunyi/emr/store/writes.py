@@ -472,11 +472,10 @@ def _db_document(db: BaseDatabaseWrapper, item: _Pending) -> Any:
 
 
 def compartment_text(document: dict[str, Any] | None) -> str | None:
-    """`CurrentResource.patients` of a version: its compartment's patient ids, space-separated
-    (FHIR ids have no spaces); None for a tombstone."""
-    if document is None:
-        return None
-    return " ".join(sorted(compartment_patients(document)))
+    """`CurrentResource.patients` of a version as the database takes it: its compartment's
+    patient ids; None for a tombstone."""
+    ids = None if document is None else compartment_patients(document)
+    return concrete_field(CurrentResource, "patients").get_prep_value(ids)
 
 
 def _current_values(db: BaseDatabaseWrapper, item: _Pending, row: _Row, stamp: Any) -> list[Any]:
