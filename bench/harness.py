@@ -130,6 +130,30 @@ def drive(
     return total
 
 
+def interleaved(
+    *,
+    url: str,
+    makers: Sequence[Callable[[int], Step]],
+    connections: int,
+    seconds: float,
+    rounds: int,
+    cpu: CpuMeter,
+) -> list[list[Load]]:
+    """Each scenario (`makers`) driven `rounds` times for `seconds`, in turn (A B C A B C …),
+    after a one-second warm-up each. Returns each scenario's windows. A shared machine's speed
+    drifts by tens of percent within a minute: in turn, the drift hits every scenario alike,
+    and the windows' spread (`rounds_row`) shows how far one figure can be trusted."""
+    for make in makers:  # imports, connections, caches, prepared statements
+        drive(url=url, make_step=make, connections=connections, seconds=1.0)
+    windows: list[list[Load]] = [[] for _ in makers]
+    for _ in range(rounds):
+        for mine, make in zip(windows, makers, strict=True):
+            mine.append(
+                drive(url=url, make_step=make, connections=connections, seconds=seconds, cpu=cpu)
+            )
+    return windows
+
+
 def _stat(pid: int) -> tuple[int, int, int] | None:
     """(parent pid, utime + stime, cutime + cstime) in clock ticks from /proc/<pid>/stat
     (proc(5)); the last is the CPU time of its children that exited and were waited for."""
@@ -317,6 +341,29 @@ def load_row(label: str, load: Load) -> list[object]:
     ]
 
 
+def rounds_row(label: str, windows: Sequence[Load]) -> list[object]:
+    """`load_row` of the windows together, with the lowest and highest window's requests per
+    CPU-second after it."""
+    total = Load()
+    for window in windows:
+        total.add(window)
+    rates = [round(window.per_cpu_second) for window in windows]
+    row = load_row(label, total)
+    return [*row[:6], f"{min(rates)}–{max(rates)}", *row[6:]]
+
+
+ROUNDS_HEADER = (
+    "endpoint",
+    "req/s",
+    "p50 ms",
+    "p95 ms",
+    "server CPU s",
+    "req/CPU-s",
+    "windows",
+    "requests",
+    "errors",
+)
+
 LOAD_HEADER = (
     "endpoint",
     "req/s",
@@ -332,6 +379,11 @@ LOAD_HEADER = (
 def bench_connections() -> int:
     """Concurrent keep-alive connections of the load generator (BENCH_CONNECTIONS, default 4)."""
     return int(os.environ.get("BENCH_CONNECTIONS", "4"))
+
+
+def bench_rounds(default: int) -> int:
+    """Interleaved measurement windows per scenario (BENCH_ROUNDS, else the bench's default)."""
+    return int(os.environ.get("BENCH_ROUNDS", str(default)))
 
 
 def bench_seconds(default: float) -> float:
