@@ -352,18 +352,6 @@ def rounds_row(label: str, windows: Sequence[Load]) -> list[object]:
     return [*row[:6], f"{min(rates)}–{max(rates)}", *row[6:]]
 
 
-ROUNDS_HEADER = (
-    "endpoint",
-    "req/s",
-    "p50 ms",
-    "p95 ms",
-    "server CPU s",
-    "req/CPU-s",
-    "windows",
-    "requests",
-    "errors",
-)
-
 LOAD_HEADER = (
     "endpoint",
     "req/s",
@@ -374,6 +362,8 @@ LOAD_HEADER = (
     "requests",
     "errors",
 )
+# `rounds_row`'s columns: the windows' range after req/CPU-s.
+ROUNDS_HEADER = (*LOAD_HEADER[:6], "windows", *LOAD_HEADER[6:])
 
 
 def bench_connections() -> int:
