@@ -64,6 +64,8 @@ from yunyi.emr.synthetic import patient_bundle
 CONNECTIONS = bench_connections()
 SECONDS = bench_seconds(3)
 ROUNDS = bench_rounds(3)
+# Each API scenario in ROUNDS windows of SECONDS, in turn with the others of its table.
+_WINDOWS = f"{ROUNDS}x{SECONDS:g}s each, in turn"
 IMPORT_PATIENTS = int(os.environ.get("BENCH_FHIR_IMPORT_PATIENTS", "30"))
 SEARCH_RESOURCES = int(os.environ.get("BENCH_FHIR_SEARCH_RESOURCES", "20000"))
 RESOURCES_PER_PATIENT = len(patient_bundle(0)["entry"])
@@ -435,10 +437,6 @@ def crud_figures(server: LiveServer, database: BenchDatabase, token: str) -> Non
             [rounds_row(label, mine) for label, mine in zip(makers, windows, strict=True)],
         )
     )
-
-
-# Each scenario in ROUNDS windows of SECONDS, in turn with the others of its table.
-_WINDOWS = f"{ROUNDS}x{SECONDS:g}s each, in turn"
 
 
 def _measure(
