@@ -36,6 +36,8 @@ from yunyi.emr.store.indexing import (
     index_row_statements,
     max_query_params,
     table_mask,
+    unchanged_tables,
+    without_tables,
 )
 from yunyi.emr.store.protocol import Create, Delete, StoredResource, WriteOperation
 from yunyi.emr.validation import FHIR_ID, validate_resource
@@ -552,7 +554,10 @@ def _apply(
     results: list[StoredResource | None] = [None] * len(pending)
     new_rows: list[tuple[_Pending, _Row]] = []
     changed_rows: list[tuple[_Pending, _Row]] = []
-    stale: list[tuple[int, int]] = []  # (pk, indexed_tables) of rows whose index rows go
+    stale: list[tuple[int, int]] = []  # (pk, mask of the tables) of index rows that go
+    # The current documents the caller read with its locks (API updates): an update rewrites
+    # only the index tables whose rows differ from theirs.
+    previous = {(lock.resource_type, lock.fhir_id): lock.document for lock in locked}
     index_rows: dict[int, IndexRows] = {}
     for item in pending:
         row = existing.get((item.resource_type, item.fhir_id))
@@ -570,19 +575,28 @@ def _apply(
             method = VersionMethod.CREATE if row is None else VersionMethod.UPDATE
             item.document = _stamp(item.document, version, moment)
         item.method = method
+        stored_mask, kept = 0, 0
         if row is None:
             row = _Row(0, 0, False, 0)
             new_rows.append((item, row))
         else:
             changed_rows.append((item, row))
-            assert isinstance(row.pk, int)  # a row read from the table
-            stale.append((row.pk, row.indexed_tables))
+            stored_mask = row.indexed_tables
         row.version_id = version
         row.deleted = item.document is None
         row.indexed_tables = 0
         if item.document is not None:
-            index_rows[item.index] = extract_index_rows(item.document, local_base=local_base)
-            row.indexed_tables = table_mask(index_rows[item.index])
+            rows = extract_index_rows(item.document, local_base=local_base)
+            row.indexed_tables = table_mask(rows)
+            before = previous.get((item.resource_type, item.fhir_id))
+            if before is not None:
+                old_rows = extract_index_rows(before, local_base=local_base)
+                kept = unchanged_tables(old_rows, rows, stored_mask)
+                rows = without_tables(rows, kept)
+            index_rows[item.index] = rows
+        if stored_mask & ~kept:
+            assert isinstance(row.pk, int)  # a row read from the table
+            stale.append((row.pk, stored_mask & ~kept))
         results[item.index] = StoredResource(
             item.resource_type, item.fhir_id, str(version), moment, method, item.document
         )
