@@ -256,7 +256,11 @@ def unchanged_tables(previous: IndexRows, rows: IndexRows, stored_mask: int) -> 
     for bit, attribute in enumerate(_ROW_LISTS):
         before, after = getattr(previous, attribute), getattr(rows, attribute)
         stored = bool(stored_mask & (1 << bit))
-        if stored == bool(before) and Counter(before) == Counter(after):
+        if stored != bool(before) or len(before) != len(after):
+            continue
+        # Extraction is deterministic: the same rows come in the same order, but for a
+        # repeated element reordered.
+        if before == after or Counter(before) == Counter(after):
             kept |= 1 << bit
     return kept
 
