@@ -11,3 +11,8 @@ application = get_wsgi_application()
 from yunyi.config.boot import refuse_unsafe_boot  # noqa: E402
 
 refuse_unsafe_boot()
+
+# uWSGI's master loads this module once and forks the workers from it (`deploy/uwsgi.ini`).
+from yunyi.config.prefork import prepare_workers  # noqa: E402
+
+prepare_workers()
