@@ -1,5 +1,6 @@
 """An update rewrites only the index tables whose rows it changes: the rows of the others stay
-as they are (the same database rows), and every search still answers from the new version."""
+as they are (the same database rows), and every search still answers from the new version. So
+does every way in: the REST update, a transaction Bundle and the store's batch writes."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from yunyi.emr.models import (
     TokenIndex,
 )
 from yunyi.emr.search.extract import IndexRows
+from yunyi.emr.search.parse import parse_search
+from yunyi.emr.store.django_store import DjangoResourceStore
 from yunyi.emr.store.indexing import INDEX_TABLES, unchanged_tables
+from yunyi.emr.store.protocol import Update
 
 pytestmark = pytest.mark.django_db
 
@@ -125,6 +129,54 @@ def test_rows_the_stored_mask_does_not_know_are_written_again() -> None:
     assert _found(client, "date=2021-06-01") == {created["id"]}
     stored = CurrentResource.objects.get(fhir_id=created["id"])
     assert stored.indexed_tables & _DATE_BIT
+
+
+def test_a_transaction_bundle_update_rewrites_only_what_it_changes() -> None:
+    client = system_client()
+    created = _create(client, observation(value=70.0))
+    tokens = _row_ids(TokenIndex, created["id"])
+    quantities = _row_ids(QuantityIndex, created["id"])
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "resource": {**created, "valueQuantity": {"value": 64.0, "unit": "/min"}},
+                "request": {"method": "PUT", "url": f"Observation/{created['id']}"},
+            }
+        ],
+    }
+    response = client.post_fhir("", bundle)
+    assert response.status_code == 200, response.content
+    assert _row_ids(TokenIndex, created["id"]) == tokens
+    assert _row_ids(QuantityIndex, created["id"]).isdisjoint(quantities)
+    assert _found(client, "value-quantity=64") == {created["id"]}
+    assert _found(client, "value-quantity=70") == set()
+
+
+def test_a_batch_of_store_updates_rewrites_only_what_each_changes(
+    store: DjangoResourceStore,
+) -> None:
+    first = store.create(observation(patient="p1", code="8867-4"))
+    second = store.create(observation(patient="p2", code="8867-4"))
+    references, tokens = _row_ids(ReferenceIndex, first.id), _row_ids(TokenIndex, first.id)
+    second_references = _row_ids(ReferenceIndex, second.id)
+    second_tokens = _row_ids(TokenIndex, second.id)
+    store.write_all(
+        [
+            # The first moves to another patient; the second gets another code.
+            Update({**observation(patient="p3", code="8867-4"), "id": first.id}),
+            Update({**observation(patient="p2", code="9279-1"), "id": second.id}),
+        ]
+    )
+    assert _row_ids(ReferenceIndex, first.id).isdisjoint(references)
+    assert _row_ids(TokenIndex, first.id) == tokens
+    assert _row_ids(TokenIndex, second.id).isdisjoint(second_tokens)
+    assert _row_ids(ReferenceIndex, second.id) == second_references
+    patient_p3 = store.search(parse_search("Observation", [("patient", "Patient/p3")]))
+    assert [found.id for found in patient_p3.resources] == [first.id]
+    code_8867 = store.search(parse_search("Observation", [("code", "8867-4")]))
+    assert [found.id for found in code_8867.resources] == [first.id]
 
 
 def test_unchanged_tables_compares_rows_as_multisets_and_checks_the_mask() -> None:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from yunyi.core.compiled_query import CompiledQuery
 from yunyi.core.errors import ApplicationError
+from yunyi.emr import jsontext
 from yunyi.emr.errors import EmrErrorCode
 from yunyi.emr.models import CurrentResource, ResourceVersion, VersionMethod
 from yunyi.emr.search.compartment import compartment_patients
@@ -395,7 +396,8 @@ def _names(vendor: str) -> _Names:
         resource_type=column("resource_type"),
         fhir_id=column("fhir_id"),
         lock_columns=", ".join(
-            column(name) for name in ("id", "fhir_id", "version_id", "deleted", "indexed_tables")
+            column(name)
+            for name in ("id", "fhir_id", "version_id", "deleted", "indexed_tables", "document")
         ),
         current_columns=", ".join(column(name) for name in _CURRENT_FIELDS),
         assignments=", ".join(f"{column(name)} = %s" for name in _CURRENT_FIELDS[2:]),
@@ -404,19 +406,23 @@ def _names(vendor: str) -> _Names:
 
 def _lock_existing(
     db: BaseDatabaseWrapper, pending: list[_Pending], locked: Sequence[CurrentLock]
-) -> dict[tuple[str, str], _Row]:
-    """The current rows of every client-named resource, locked: those the caller locked already
-    (`locked`), the others with one SELECT per resource type (per chunk), in primary-key order so
-    that concurrent batches lock in the same order. Plain SQL: on the API's single-resource writes
-    the ORM's query building cost more than the lookup."""
+) -> tuple[dict[tuple[str, str], _Row], dict[tuple[str, str], dict[str, Any]]]:
+    """The current rows of every client-named resource, locked, and the current documents of
+    those not deleted: those the caller locked already (`locked`), the others with one SELECT
+    per resource type (per chunk), in primary-key order so that concurrent batches lock in the
+    same order. Plain SQL: on the API's single-resource writes the ORM's query building cost
+    more than the lookup."""
     held = {(lock.resource_type, lock.fhir_id): lock for lock in locked}
     existing: dict[tuple[str, str], _Row] = {}
+    documents: dict[tuple[str, str], dict[str, Any]] = {}
     wanted: dict[str, list[str]] = {}
     for item in pending:
         if item.server_assigned:
             continue
         lock = held.get((item.resource_type, item.fhir_id))
         if lock is not None:
+            if lock.document is not None:
+                documents[(item.resource_type, item.fhir_id)] = lock.document
             if lock._row is not None:
                 # A copy: `_apply` advances the row it is given.
                 existing[(item.resource_type, item.fhir_id)] = _Row(
@@ -428,7 +434,7 @@ def _lock_existing(
             continue
         wanted.setdefault(item.resource_type, []).append(item.fhir_id)
     if not wanted:
-        return existing
+        return existing, documents
     names = _names(db.vendor)
     # SQLite has no row locks: its IMMEDIATE transactions hold the write lock already.
     lock_clause = " FOR UPDATE" if db.features.has_select_for_update else ""
@@ -444,11 +450,13 @@ def _lock_existing(
                     f"ORDER BY {names.pk}{lock_clause}",
                     [resource_type, *part],
                 )
-                for row_pk, row_id, version, deleted, mask in cursor.fetchall():
+                for row_pk, row_id, version, deleted, mask, text in cursor.fetchall():
                     existing[(resource_type, row_id)] = _Row(
                         int(row_pk), int(version), bool(deleted), int(mask)
                     )
-    return existing
+                    if text is not None:
+                        documents[(resource_type, row_id)] = jsontext.loads(text)
+    return existing, documents
 
 
 _CURRENT_FIELDS: Final = (
@@ -550,14 +558,12 @@ def _apply(
     locked: Sequence[CurrentLock],
 ) -> list[StoredResource | None]:
     totals.wrote({item.resource_type for item in pending})
-    existing = _lock_existing(db, pending, locked)
+    # The current documents: an update rewrites only the index tables whose rows differ.
+    existing, previous = _lock_existing(db, pending, locked)
     results: list[StoredResource | None] = [None] * len(pending)
     new_rows: list[tuple[_Pending, _Row]] = []
     changed_rows: list[tuple[_Pending, _Row]] = []
     stale: list[tuple[int, int]] = []  # (pk, mask of the tables) of index rows that go
-    # The current documents the caller read with its locks (API updates): an update rewrites
-    # only the index tables whose rows differ from theirs.
-    previous = {(lock.resource_type, lock.fhir_id): lock.document for lock in locked}
     index_rows: dict[int, IndexRows] = {}
     for item in pending:
         row = existing.get((item.resource_type, item.fhir_id))
