@@ -101,6 +101,26 @@ def test_a_create_on_postgresql_is_one_write_statement() -> None:
     assert TokenIndex.objects.filter(resource=row, param="code", code="8867-4").exists()
 
 
+@pytest.mark.postgres  # SQLite has no prepared statements to look at
+def test_a_repeated_create_runs_as_a_prepared_statement_with_bound_values() -> None:
+    client = system_client()
+    for _ in range(3):  # psycopg prepares a statement on its second run
+        _created(client)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, parameter_types FROM pg_prepared_statements")
+        prepared = cursor.fetchall()
+    creates = [
+        (sql, types)
+        for sql, types in prepared
+        if sql.startswith('WITH w0 AS (INSERT INTO "emr_currentresource"')
+    ]
+    assert len(creates) == 1
+    sql, types = creates[0]
+    # The values travel as parameters, none of them in the text.
+    assert "$1" in sql and "8867-4" not in sql and "Observation" not in sql
+    assert len(types) == sql.count("$") > 20
+
+
 def test_values_reach_the_database_quoted_exactly(store: DjangoResourceStore) -> None:
     family = 'O\'Brien \\ 100% %s %(x)s 中文 "q" $$'
     created = store.create(patient("p1", family=family))

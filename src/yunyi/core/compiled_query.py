@@ -117,12 +117,16 @@ class CompiledQuery:
             return self._compiled.setdefault(connection.vendor, compiled)
 
 
-def prepared_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
+def prepared_cursor(connection: BaseDatabaseWrapper, *, native: bool = False) -> CursorWrapper:
     """A cursor for statements that run on every request. On PostgreSQL the server binds its
     parameters, so psycopg prepares a statement once it has run `prepare_threshold` times on a
     connection (the `OPTIONS` of the database settings; None prepares nothing) and later runs
     skip PostgreSQL's parsing and planning. Other cursors keep Django's default client-side
     binding, with which some ORM queries are written. Elsewhere: the usual cursor.
+
+    `native`: the statements name their parameters as PostgreSQL does (``$1``, ``$2``, …), so
+    psycopg does not parse them for placeholders (it caches that parse only for statements of
+    fewer than 50 parameters). PostgreSQL only: elsewhere the statements would not parse.
 
     Only for plain statements whose every parameter sits where PostgreSQL can infer its type
     (compared with a column, inserted into one, or cast)."""
@@ -130,7 +134,10 @@ def prepared_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     # attribute (~1.5 µs each): look it up once.
     db = connections[connection.alias]
     if db.vendor != "postgresql":
+        if native:
+            raise ValueError("native placeholders are PostgreSQL's")
         return db.cursor()
+    import psycopg
     from django.db.backends.postgresql import base
 
     postgresql: Any = base  # psycopg 3 names the stubs do not know
@@ -139,26 +146,27 @@ def prepared_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     db.validate_thread_sharing()
     with db.wrap_database_errors:
         raw = db.connection
-        cursor: Any = postgresql.ServerBindingCursor(raw)
+        cursor: Any = (psycopg.RawCursor if native else postgresql.ServerBindingCursor)(raw)
         # As Django's own `create_cursor`: timestamps load in the connection's time zone.
         loader = raw.adapters.get_loader(postgresql.TIMESTAMPTZ_OID, postgresql.Format.TEXT)
         if db.timezone != loader.timezone:
             postgresql.register_tzloader(db.timezone, cursor)
     if db.queries_logged:
-        return _logging_wrapper()(cursor, db)
+        return _logging_wrapper(native)(cursor, db)
     return db.make_cursor(cursor)
 
 
 @functools.cache
-def _logging_wrapper() -> type[CursorWrapper]:
+def _logging_wrapper(native: bool) -> type[CursorWrapper]:
     """Django's debug cursor for `prepared_cursor`: it logs a statement as Django logs its
     client-bound ones, with the values in it (Django would read the SQL back from psycopg,
-    which keeps none for a prepared statement)."""
+    which keeps none for a prepared statement); with native placeholders, as it is."""
     from django.db.backends.postgresql.base import CursorDebugWrapper
 
     class PreparedDebugWrapper(CursorDebugWrapper):  # type: ignore[misc,valid-type]
         def execute(self, sql: Any, params: Any = None) -> Any:
-            with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            logged = sql if native else self.db.ops.compose_sql(sql, params)
+            with self.debug_sql(logged):
                 return CursorWrapper.execute(self, sql, params)
 
     return PreparedDebugWrapper  # type: ignore[no-any-return]

@@ -18,8 +18,8 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
-from psycopg.adapt import Transformer
 
+from yunyi.core.compiled_query import prepared_cursor
 from yunyi.emr.models import (
     DateIndex,
     NumberIndex,
@@ -171,64 +171,55 @@ def execute_together(
     trip, parse and executor start-up cost more than the rows of a single-resource write). The
     clauses share one snapshot, so a DELETE never sees a row an INSERT of the same group adds:
     callers group only writes that do not depend on one another's effects. `Inline` parameters
-    are for PostgreSQL's grouped statements only; clause n is named ``w<n>``."""
+    are for PostgreSQL's grouped statements only; clause n is named ``w<n>``.
+
+    A group runs with its values bound by the server (`_native`), so PostgreSQL prepares a shape
+    it has seen before on the connection (an API create or update of a given type) instead of
+    parsing and planning it again: an Observation create cost PostgreSQL 500-575 µs that way,
+    against 725-1,000 µs with the values quoted into the text (1M resources, 4x400 alternated)."""
     db = _db(db)
-    with db.cursor() as cursor:
-        if db.vendor != "postgresql":
+    if db.vendor != "postgresql":
+        with db.cursor() as cursor:
             for sql, params in statements:
                 cursor.execute(sql, params)
-            return
-        limit = max_query_params(db)
+        return
+    limit = max_query_params(db)
+    with prepared_cursor(db, native=True) as cursor:
         group: list[Statement] = []
         size = 0
         for statement in statements:
             if group and size + len(statement[1]) > limit:
-                _execute_group(db, cursor, group)
+                cursor.execute(*_native(group))
                 group, size = [], 0
             group.append(statement)
             size += len(statement[1])
         if group:
-            _execute_group(db, cursor, group)
+            cursor.execute(*_native(group))
 
 
-def _execute_group(db: BaseDatabaseWrapper, cursor: Any, group: list[Statement]) -> None:
+def _native(group: list[Statement]) -> tuple[str, list[Any]]:
+    """One statement for the group, its placeholders PostgreSQL's own (``$1``, ``$2``, …) and
+    `Inline` values written in place. Our statements hold no ``%`` but their placeholders, so a
+    split finds them."""
     if len(group) == 1:
         sql, params = group[0]
     else:
         sql = "WITH " + ", ".join(f"w{n} AS ({text})" for n, (text, _) in enumerate(group))
         sql += " SELECT 1"
         params = [value for _, values in group for value in values]
-    cursor.execute(_client_bound(db, sql, params))
-
-
-def _client_bound(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> str:
-    """`sql` with its values in it, quoted by psycopg exactly as Django's client-side binding
-    quotes them. psycopg parses a statement's placeholders with a regular expression and caches
-    the result for short statements only (< 50 parameters): a grouped write's parsing alone cost
-    ~85 µs. Our statements hold no ``%`` but their placeholders, so a split finds them."""
-    raw = db.connection
-    assert raw is not None  # the cursor connected
-    encoding = raw.info.encoding
-    pieces = sql.encode(encoding).split(b"%s")
+    pieces = sql.split("%s")
     if len(pieces) != len(params) + 1:
         raise ValueError("a statement's placeholders must be its parameters")
-    as_literal = Transformer(raw).as_literal
-    # A value repeated across rows (a key, a resource type, one document in two tables) is the
-    # same object each time: quoted once. `params` keeps every value alive, so ids stay unique.
-    quoted: dict[int, bytes] = {}
     text = [pieces[0]]
+    bound: list[Any] = []
     for value, piece in zip(params, pieces[1:], strict=True):
-        if value is None:
-            literal = b"NULL"
-        elif type(value) is Inline:
-            literal = value.encode(encoding)
+        if type(value) is Inline:
+            text.append(value)
         else:
-            literal = quoted.get(id(value))  # type: ignore[assignment]
-            if literal is None:
-                literal = quoted[id(value)] = as_literal(value)
-        text.append(literal)
+            bound.append(value)
+            text.append(f"${len(bound)}")
         text.append(piece)
-    return b"".join(text).decode(encoding)
+    return "".join(text), bound
 
 
 def table_mask(rows: IndexRows) -> int:
