@@ -54,3 +54,18 @@ def test_a_query_of_model_instances_is_refused() -> None:
     )
     with pytest.raises(ImproperlyConfigured):
         query.rows(uuid.uuid4())
+
+
+def test_a_native_cursor_binds_postgresqls_own_placeholders_and_only_there() -> None:
+    from django.db import connection
+
+    from yunyi.core.compiled_query import prepared_cursor
+
+    if connection.vendor != "postgresql":
+        with pytest.raises(ValueError, match="PostgreSQL"):
+            prepared_cursor(connection, native=True)
+        return
+    quote = "O'Brien %s $1 中文"
+    with prepared_cursor(connection, native=True) as cursor:
+        cursor.execute("SELECT $1::text, $2::int + 1", [quote, 41])
+        assert cursor.fetchone() == (quote, 42)
