@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from django.db import connection
 from django.test import Client
 
 from tests.conftest import issue_access_token
@@ -14,6 +16,21 @@ from yunyi.emr.models import CurrentResource, ResourceVersion
 FHIR_JSON = "application/fhir+json"
 BASE = "/fhir/R4"
 SYSTEM_SCOPE = "system/*.cruds"
+
+T = TypeVar("T")
+
+
+def statements_of(action: Callable[[], T]) -> tuple[T, list[str]]:
+    """What `action` returns, and the SQL of every statement it sent, in order."""
+    seen: list[str] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        result = action()
+    return result, seen
 
 
 class FhirClient(Client):

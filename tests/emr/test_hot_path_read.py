@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import AccessToken
 
 from tests.conftest import token_cache_settled
-from tests.emr.api_support import BASE, FhirClient, system_client
+from tests.emr.api_support import BASE, FhirClient, statements_of, system_client
 from tests.emr.conftest import observation
 from yunyi.audit.models import AuditEntry
 from yunyi.audit.selectors import ChainReport, audit_chain_verify
@@ -31,15 +31,8 @@ def _created(client: FhirClient, patient: str) -> str:
 
 
 def _statement_kinds(client: FhirClient, path: str) -> tuple[Any, list[str]]:
-    seen: list[str] = []
-
-    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        seen.append(sql.split()[0].upper())
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        response = client.get_fhir(path)
-    return response, seen
+    response, seen = statements_of(lambda: client.get_fhir(path))
+    return response, [sql.split()[0].upper() for sql in seen]
 
 
 def test_a_read_sends_the_token_lookup_the_read_and_one_audit_append(

@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
 
-from tests.emr.api_support import FhirClient, system_client
+from tests.emr.api_support import FhirClient, statements_of, system_client
 from tests.emr.conftest import observation
 from yunyi.emr.models import (
     CurrentResource,
@@ -37,14 +36,9 @@ def _create(client: FhirClient, resource: dict[str, Any]) -> dict[str, Any]:
 
 
 def _update(client: FhirClient, resource: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    seen: list[str] = []
-
-    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        seen.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        response = client.put_fhir(f"Observation/{resource['id']}", resource)
+    response, seen = statements_of(
+        lambda: client.put_fhir(f"Observation/{resource['id']}", resource)
+    )
     assert response.status_code == 200, response.content
     updated: dict[str, Any] = response.json()
     return updated, seen

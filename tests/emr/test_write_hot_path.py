@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
-from tests.emr.api_support import FhirClient, store_state, system_client
+from tests.emr.api_support import FhirClient, statements_of, store_state, system_client
 from tests.emr.conftest import observation, patient
 from tests.support.at_once import at_once
 from yunyi.core.errors import ApplicationError
@@ -22,18 +22,6 @@ from yunyi.emr.store import writes
 from yunyi.emr.store.django_store import DjangoResourceStore
 
 pytestmark = pytest.mark.django_db
-
-
-def _statements(action: Any) -> tuple[Any, list[str]]:
-    seen: list[str] = []
-
-    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        seen.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        result = action()
-    return result, seen
 
 
 def _current_row_reads(statements: list[str]) -> list[str]:
@@ -51,7 +39,7 @@ def test_an_update_reads_and_locks_its_current_row_once() -> None:
     client = system_client()
     created = _created(client)
     body = {**created, "valueQuantity": {"value": 75.0, "unit": "/min"}}
-    response, statements = _statements(
+    response, statements = statements_of(
         lambda: client.put_fhir(f"Observation/{created['id']}", body, **{"If-Match": 'W/"1"'})
     )
     assert response.status_code == 200, response.content
@@ -80,7 +68,7 @@ def test_a_stale_if_match_on_the_reused_lock_is_still_refused() -> None:
 def test_a_delete_reads_and_locks_its_current_row_once() -> None:
     client = system_client()
     created = _created(client)
-    response, statements = _statements(lambda: client.delete_fhir(f"Observation/{created['id']}"))
+    response, statements = statements_of(lambda: client.delete_fhir(f"Observation/{created['id']}"))
     assert response.status_code in (200, 204)
     assert len(_current_row_reads(statements)) == 1
     assert client.get_fhir(f"Observation/{created['id']}").status_code == 410
@@ -90,7 +78,7 @@ def test_a_delete_reads_and_locks_its_current_row_once() -> None:
 def test_a_create_on_postgresql_is_one_write_statement() -> None:
     client = system_client()
     _created(client)  # the token is looked up once per process
-    created, statements = _statements(lambda: _created(client))
+    created, statements = statements_of(lambda: _created(client))
     writes_ = [s for s in statements if "emr_currentresource" in s]
     assert len(writes_) == 1
     assert writes_[0].startswith('WITH w0 AS (INSERT INTO "emr_currentresource"')
